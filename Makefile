@@ -1,0 +1,46 @@
+# The single entry point: every target sets up what it needs on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test test-fast lint format bench clean
+
+help:
+	@echo "make run    - start SeaweedFS, the provider simulator, the receiver and a worker (receiver dev)"
+	@echo "make test   - lint, type-check and run the whole test suite"
+	@echo "make lint   - ruff and mypy --strict"
+	@echo "make bench  - benchmarks, printing ratios against their baselines"
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/receiver dev
+
+lint: $(STAMP)
+	$(BIN)/ruff check receiver tests bench
+	$(BIN)/ruff format --check receiver tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix receiver tests bench
+	$(BIN)/ruff format receiver tests bench
+
+test: lint
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,290 @@
+"""The settings object: every knob, read once from the environment at the entry point.
+
+Variables are prefixed ``RECEIVER_`` (ours), ``EVOLINK_`` (the provider) or are the standard
+``AWS_*`` ones boto3 users already know. Values are parsed and checked here, so a bad value
+fails at start-up with a message naming the variable, never deep inside a request. Secrets
+are wrapped in :class:`Secret` so they never show up in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from receiver.errors import ConfigError
+
+__all__ = ["Secret", "Settings", "parse_byte_size", "parse_duration"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_SIZE = re.compile(r"^\s*(\d+)\s*(b|kib|mib|gib|kb|mb|gb|k|m|g)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    None: 1, "b": 1,
+    "k": 1024, "kib": 1024, "kb": 1000,
+    "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
+    "g": 1024**3, "gib": 1024**3, "gb": 1000**3,
+}  # fmt: skip
+
+
+class Secret:
+    """A string that never prints itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``"90"``, ``"90s"``, ``"15m"``, ``"72h"`` or ``"2d"``."""
+    match = _DURATION.match(text.lower())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration (examples: 30s, 15m, 72h, 2d)")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def parse_byte_size(text: str) -> int:
+    """Bytes from ``"1048576"``, ``"8MiB"``, ``"2GiB"`` (k/m/g are binary units)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size (examples: 1MiB, 8MiB, 2GiB)")
+    return int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower() or None]
+
+
+class _Env:
+    """Reads and converts variables, turning every bad value into a ConfigError."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or default
+
+    def secret(self, name: str) -> Secret | None:
+        value = self.str(name)
+        return Secret(value) if value else None
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        value = self.str(name)
+        if value is None:
+            return default
+        if value.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if value.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(name, f"expected 1/0, true/false, yes/no or on/off, got {value!r}")
+
+    def int(self, name: str, default: int, *, minimum: int = 1) -> int:
+        value = self.str(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(name, f"expected a whole number, got {value!r}") from None
+        if number < minimum:
+            raise ConfigError(name, f"must be at least {minimum}, got {number}")
+        return number
+
+    def duration(self, name: str, default: str) -> float:
+        value = self.str(name, default)
+        assert value is not None
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            raise ConfigError(name, str(exc)) from None
+        if seconds <= 0:
+            raise ConfigError(name, "must be longer than zero")
+        return seconds
+
+    def size(self, name: str, default: str) -> int:
+        value = self.str(name, default)
+        assert value is not None
+        try:
+            return parse_byte_size(value)
+        except ValueError as exc:
+            raise ConfigError(name, str(exc)) from None
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = (self.str(name, default) or default).lower()
+        if value not in choices:
+            raise ConfigError(name, f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+
+def _check_url(name: str, url: str, *, https_only: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(name, f"expected an http(s) URL, got {url!r}")
+    if https_only and parts.scheme != "https":
+        raise ConfigError(
+            name,
+            "must be an https URL (the provider only calls https callbacks); "
+            "set RECEIVER_INSECURE=1 for local development only",
+        )
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything receiver can be told, already parsed and checked."""
+
+    database_url: str = "sqlite:///var/receiver.db"
+
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "receiver-videos"
+    s3_prefix: str = "videos/"
+    s3_addressing_style: str = "path"
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: Secret | None = field(default=None, repr=False)
+    aws_region: str = "us-east-1"
+
+    public_url: str | None = None
+    secret_keys: tuple[Secret, ...] = field(default=(), repr=False)
+    token_max_age: float = 72 * 3600.0
+    admin_token: Secret | None = field(default=None, repr=False)
+    insecure: bool = False
+
+    evolink_api_key: Secret | None = field(default=None, repr=False)
+    evolink_base_url: str = "https://api.evolink.ai"
+
+    max_body_bytes: int = 1024 * 1024
+    part_size: int = 8 * 1024 * 1024
+    archive_concurrency: int = 2
+    max_video_bytes: int = 2 * 1024**3
+    archive_max_attempts: int = 8
+    fetch_timeout: float = 30.0
+
+    log_level: str = "info"
+    log_format: str = "auto"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Env(os.environ if environ is None else environ)
+        insecure = env.bool("RECEIVER_INSECURE")
+
+        public_url = env.str("RECEIVER_PUBLIC_URL")
+        if public_url is not None:
+            public_url = _check_url("RECEIVER_PUBLIC_URL", public_url, https_only=not insecure)
+        s3_endpoint = env.str("RECEIVER_S3_ENDPOINT_URL")
+        if s3_endpoint is not None:
+            s3_endpoint = _check_url("RECEIVER_S3_ENDPOINT_URL", s3_endpoint, https_only=False)
+        evolink_base = _check_url(
+            "EVOLINK_BASE_URL",
+            env.str("EVOLINK_BASE_URL", "https://api.evolink.ai") or "",
+            https_only=not insecure,
+        )
+
+        keys = tuple(
+            Secret(key.strip())
+            for key in (env.str("RECEIVER_SECRET_KEYS") or "").split(",")
+            if key.strip()
+        )
+        for key in keys:
+            if len(key.reveal()) < 16:
+                raise ConfigError(
+                    "RECEIVER_SECRET_KEYS",
+                    "every key must be at least 16 characters long "
+                    '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
+                )
+
+        prefix = env.str("RECEIVER_S3_PREFIX", "videos/") or ""
+        if prefix.startswith("/"):
+            raise ConfigError("RECEIVER_S3_PREFIX", "must not start with '/'")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+
+        bucket = env.str("RECEIVER_S3_BUCKET", "receiver-videos") or ""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+            raise ConfigError(
+                "RECEIVER_S3_BUCKET",
+                f"{bucket!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')",
+            )
+
+        database_url = env.str("RECEIVER_DATABASE_URL", cls.database_url) or ""
+        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ConfigError(
+                "RECEIVER_DATABASE_URL",
+                "expected sqlite:///PATH or postgresql://USER@HOST/DB, "
+                f"got {database_url.split('://')[0]!r}",
+            )
+
+        part_size = env.size("RECEIVER_PART_SIZE", "8MiB")
+        if part_size < 5 * 1024 * 1024:
+            raise ConfigError("RECEIVER_PART_SIZE", "S3 needs parts of at least 5MiB")
+
+        return cls(
+            database_url=database_url,
+            s3_endpoint_url=s3_endpoint,
+            s3_bucket=bucket,
+            s3_prefix=prefix,
+            s3_addressing_style=env.choice(
+                "RECEIVER_S3_ADDRESSING_STYLE", "path", ("path", "virtual", "auto")
+            ),
+            aws_access_key_id=env.str("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=env.secret("AWS_SECRET_ACCESS_KEY"),
+            aws_region=env.str("AWS_REGION") or env.str("AWS_DEFAULT_REGION") or "us-east-1",
+            public_url=public_url,
+            secret_keys=keys,
+            token_max_age=env.duration("RECEIVER_TOKEN_MAX_AGE", "72h"),
+            admin_token=env.secret("RECEIVER_ADMIN_TOKEN"),
+            insecure=insecure,
+            evolink_api_key=env.secret("EVOLINK_API_KEY"),
+            evolink_base_url=evolink_base,
+            max_body_bytes=env.size("RECEIVER_MAX_BODY_BYTES", "1MiB"),
+            part_size=part_size,
+            archive_concurrency=env.int("RECEIVER_ARCHIVE_CONCURRENCY", 2),
+            max_video_bytes=env.size("RECEIVER_MAX_VIDEO_BYTES", "2GiB"),
+            archive_max_attempts=env.int("RECEIVER_ARCHIVE_MAX_ATTEMPTS", 8),
+            fetch_timeout=env.duration("RECEIVER_FETCH_TIMEOUT", "30s"),
+            log_level=env.choice(
+                "RECEIVER_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+            ),
+            log_format=env.choice("RECEIVER_LOG_FORMAT", "auto", ("auto", "json", "console")),
+        )
+
+    # Settings only some commands need are checked where they are needed, so that
+    # `receiver jobs` works without a provider key, yet the message still names the variable.
+
+    def require_public_url(self) -> str:
+        if self.public_url is None:
+            raise ConfigError(
+                "RECEIVER_PUBLIC_URL",
+                "is not set: the https base URL the provider can reach us at "
+                "(e.g. https://receiver.example.com)",
+            )
+        return self.public_url
+
+    def require_secret_keys(self) -> tuple[Secret, ...]:
+        if not self.secret_keys:
+            raise ConfigError(
+                "RECEIVER_SECRET_KEYS",
+                "is not set: comma-separated keys that sign callback URLs "
+                '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
+            )
+        return self.secret_keys
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return None

@@ -1,0 +1,112 @@
+"""What every provider adapter offers, and the common task shape they all speak.
+
+Provider differences stop here: the rest of receiver only sees :class:`JobRequest` going
+out, :class:`TaskSnapshot` coming back (from a create, a task query or a callback body) and
+the :class:`Provider` protocol. Adding Kling's own API means one new module next to
+``evolink.py``, nothing else.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+__all__ = ["JobRequest", "Provider", "TaskSnapshot", "TaskStatus"]
+
+
+class TaskStatus(enum.StrEnum):
+    """A provider task's status, normalised across providers."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    # A status the provider sent that we do not know: recorded, never acted upon.
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED}
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobRequest:
+    """What a user asks for: one video."""
+
+    prompt: str
+    model: str | None = None
+    duration: int = 5
+    aspect_ratio: str = "16:9"
+    quality: str = "720p"
+    image_url: str | None = None
+    negative_prompt: str | None = None
+    sound: str | None = None
+
+    def as_params(self) -> dict[str, Any]:
+        """The request as recorded with the job (only what was set)."""
+        return {
+            name: value
+            for name, value in {
+                "prompt": self.prompt,
+                "model": self.model,
+                "duration": self.duration,
+                "aspect_ratio": self.aspect_ratio,
+                "quality": self.quality,
+                "image_url": self.image_url,
+                "negative_prompt": self.negative_prompt,
+                "sound": self.sound,
+            }.items()
+            if value is not None
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskSnapshot:
+    """A provider task as seen at one moment, whatever door it came through."""
+
+    task_id: str
+    status: TaskStatus
+    raw_status: str
+    progress: int | None = None
+    video_urls: tuple[str, ...] = ()
+    error_code: str | None = None
+    error_message: str | None = None
+    model: str | None = None
+    created_at: datetime | None = None
+    estimated_seconds: int | None = None
+    credits_reserved: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+class Provider(Protocol):
+    """One video generation API."""
+
+    #: The route segment of this provider's callbacks: ``/callbacks/<name>/<token>``.
+    name: str
+
+    def validate(self, request: JobRequest) -> JobRequest:
+        """Check a request by the provider's documented rules; return it with defaults filled.
+
+        Raises :class:`~receiver.errors.ValidationError` before any network call.
+        """
+        ...
+
+    def create(self, request: JobRequest, *, callback_url: str) -> TaskSnapshot:
+        """Submit a task; raises a :class:`~receiver.errors.ProviderError` on refusal."""
+        ...
+
+    def get_task(self, task_id: str) -> TaskSnapshot:
+        """Query a task's current state."""
+        ...
+
+    def parse_callback(self, body: bytes) -> TaskSnapshot:
+        """Turn a callback body into a snapshot; raises ``ValueError`` when malformed."""
+        ...
+
+    def close(self) -> None:
+        """Release network resources."""
+        ...
