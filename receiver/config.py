@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
 from receiver.errors import ConfigError
@@ -75,16 +76,16 @@ class _Env:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    def text(self, name: str, default: str | None = None) -> str | None:
         value = self._environ.get(name, "").strip()
         return value or default
 
     def secret(self, name: str) -> Secret | None:
-        value = self.str(name)
+        value = self.text(name)
         return Secret(value) if value else None
 
-    def bool(self, name: str, default: bool = False) -> bool:
-        value = self.str(name)
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.text(name)
         if value is None:
             return default
         if value.lower() in {"1", "true", "yes", "on"}:
@@ -93,8 +94,8 @@ class _Env:
             return False
         raise ConfigError(name, f"expected 1/0, true/false, yes/no or on/off, got {value!r}")
 
-    def int(self, name: str, default: int, *, minimum: int = 1) -> int:
-        value = self.str(name)
+    def integer(self, name: str, default: int, *, minimum: int = 1) -> int:
+        value = self.text(name)
         if value is None:
             return default
         try:
@@ -106,7 +107,7 @@ class _Env:
         return number
 
     def duration(self, name: str, default: str) -> float:
-        value = self.str(name, default)
+        value = self.text(name, default)
         assert value is not None
         try:
             seconds = parse_duration(value)
@@ -117,7 +118,7 @@ class _Env:
         return seconds
 
     def size(self, name: str, default: str) -> int:
-        value = self.str(name, default)
+        value = self.text(name, default)
         assert value is not None
         try:
             return parse_byte_size(value)
@@ -125,7 +126,7 @@ class _Env:
             raise ConfigError(name, str(exc)) from None
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = (self.str(name, default) or default).lower()
+        value = (self.text(name, default) or default).lower()
         if value not in choices:
             raise ConfigError(name, f"expected one of {', '.join(choices)}, got {value!r}")
         return value
@@ -153,7 +154,7 @@ class Settings:
     s3_endpoint_url: str | None = None
     s3_bucket: str = "receiver-videos"
     s3_prefix: str = "videos/"
-    s3_addressing_style: str = "path"
+    s3_addressing_style: Literal["path", "virtual", "auto"] = "path"
     aws_access_key_id: str | None = None
     aws_secret_access_key: Secret | None = field(default=None, repr=False)
     aws_region: str = "us-east-1"
@@ -180,23 +181,23 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Env(os.environ if environ is None else environ)
-        insecure = env.bool("RECEIVER_INSECURE")
+        insecure = env.flag("RECEIVER_INSECURE")
 
-        public_url = env.str("RECEIVER_PUBLIC_URL")
+        public_url = env.text("RECEIVER_PUBLIC_URL")
         if public_url is not None:
             public_url = _check_url("RECEIVER_PUBLIC_URL", public_url, https_only=not insecure)
-        s3_endpoint = env.str("RECEIVER_S3_ENDPOINT_URL")
+        s3_endpoint = env.text("RECEIVER_S3_ENDPOINT_URL")
         if s3_endpoint is not None:
             s3_endpoint = _check_url("RECEIVER_S3_ENDPOINT_URL", s3_endpoint, https_only=False)
         evolink_base = _check_url(
             "EVOLINK_BASE_URL",
-            env.str("EVOLINK_BASE_URL", "https://api.evolink.ai") or "",
+            env.text("EVOLINK_BASE_URL", "https://api.evolink.ai") or "",
             https_only=not insecure,
         )
 
         keys = tuple(
             Secret(key.strip())
-            for key in (env.str("RECEIVER_SECRET_KEYS") or "").split(",")
+            for key in (env.text("RECEIVER_SECRET_KEYS") or "").split(",")
             if key.strip()
         )
         for key in keys:
@@ -207,20 +208,20 @@ class Settings:
                     '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
                 )
 
-        prefix = env.str("RECEIVER_S3_PREFIX", "videos/") or ""
+        prefix = env.text("RECEIVER_S3_PREFIX", "videos/") or ""
         if prefix.startswith("/"):
             raise ConfigError("RECEIVER_S3_PREFIX", "must not start with '/'")
         if prefix and not prefix.endswith("/"):
             prefix += "/"
 
-        bucket = env.str("RECEIVER_S3_BUCKET", "receiver-videos") or ""
+        bucket = env.text("RECEIVER_S3_BUCKET", "receiver-videos") or ""
         if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
             raise ConfigError(
                 "RECEIVER_S3_BUCKET",
                 f"{bucket!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')",
             )
 
-        database_url = env.str("RECEIVER_DATABASE_URL", cls.database_url) or ""
+        database_url = env.text("RECEIVER_DATABASE_URL", cls.database_url) or ""
         if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigError(
                 "RECEIVER_DATABASE_URL",
@@ -237,12 +238,13 @@ class Settings:
             s3_endpoint_url=s3_endpoint,
             s3_bucket=bucket,
             s3_prefix=prefix,
-            s3_addressing_style=env.choice(
-                "RECEIVER_S3_ADDRESSING_STYLE", "path", ("path", "virtual", "auto")
+            s3_addressing_style=cast(
+                Literal["path", "virtual", "auto"],
+                env.choice("RECEIVER_S3_ADDRESSING_STYLE", "path", ("path", "virtual", "auto")),
             ),
-            aws_access_key_id=env.str("AWS_ACCESS_KEY_ID"),
+            aws_access_key_id=env.text("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=env.secret("AWS_SECRET_ACCESS_KEY"),
-            aws_region=env.str("AWS_REGION") or env.str("AWS_DEFAULT_REGION") or "us-east-1",
+            aws_region=env.text("AWS_REGION") or env.text("AWS_DEFAULT_REGION") or "us-east-1",
             public_url=public_url,
             secret_keys=keys,
             token_max_age=env.duration("RECEIVER_TOKEN_MAX_AGE", "72h"),
@@ -252,9 +254,9 @@ class Settings:
             evolink_base_url=evolink_base,
             max_body_bytes=env.size("RECEIVER_MAX_BODY_BYTES", "1MiB"),
             part_size=part_size,
-            archive_concurrency=env.int("RECEIVER_ARCHIVE_CONCURRENCY", 2),
+            archive_concurrency=env.integer("RECEIVER_ARCHIVE_CONCURRENCY", 2),
             max_video_bytes=env.size("RECEIVER_MAX_VIDEO_BYTES", "2GiB"),
-            archive_max_attempts=env.int("RECEIVER_ARCHIVE_MAX_ATTEMPTS", 8),
+            archive_max_attempts=env.integer("RECEIVER_ARCHIVE_MAX_ATTEMPTS", 8),
             fetch_timeout=env.duration("RECEIVER_FETCH_TIMEOUT", "30s"),
             log_level=env.choice(
                 "RECEIVER_LOG_LEVEL", "info", ("debug", "info", "warning", "error")

@@ -16,7 +16,5 @@ def build(name: str, settings: Settings) -> Provider:
     if name == "evolink":
         from receiver.providers.evolink import EvoLinkProvider
 
-        return EvoLinkProvider(
-            api_key=settings.evolink_api_key, base_url=settings.evolink_base_url
-        )
+        return EvoLinkProvider(api_key=settings.evolink_api_key, base_url=settings.evolink_base_url)
     raise ConfigError("provider", f"unknown provider {name!r}; known: {', '.join(PROVIDER_NAMES)}")

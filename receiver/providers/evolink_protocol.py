@@ -171,9 +171,9 @@ def parse_task(data: Any) -> TaskSnapshot:
     if not isinstance(raw_status, str) or not raw_status:
         raise ValueError("'status' must be a non-empty string")
 
-    error = data.get("error") if isinstance(data.get("error"), Mapping) else {}
-    task_info = data.get("task_info") if isinstance(data.get("task_info"), Mapping) else {}
-    usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else {}
+    error = _mapping(data.get("error"))
+    task_info = _mapping(data.get("task_info"))
+    usage = _mapping(data.get("usage"))
     return TaskSnapshot(
         task_id=task_id,
         status=_STATUSES.get(raw_status.lower(), TaskStatus.UNKNOWN),
@@ -212,6 +212,10 @@ def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:
             if isinstance(item, Mapping) and isinstance(item.get("video_url"), str)
         )
     return tuple(dict.fromkeys(url for url in urls if url.startswith(("http://", "https://"))))
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _int_or_none(value: object) -> int | None:

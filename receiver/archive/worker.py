@@ -1,0 +1,268 @@
+"""The archive worker: claims archive tasks from the database and stores their videos.
+
+Tasks live in the ``archive_tasks`` table, never only in memory: a worker claims one with a
+lease, renews the lease as parts go up, and records the outcome in one transaction with the
+asset, the job's new status and its event. A worker that dies simply lets its lease lapse,
+and the task is claimed again. Work is taken earliest deadline first, and a failure is
+retried with exponential backoff and jitter for as long as the provider's link lives.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+from datetime import timedelta
+
+import httpx
+import structlog
+
+from receiver import clock, events
+from receiver.archive.fetch import FetchPolicy, open_video
+from receiver.archive.upload import StoredObject, upload_stream
+from receiver.config import Settings
+from receiver.errors import FetchError, ReceiverError, StorageError
+from receiver.storage import ObjectStore, asset_key
+from receiver.store.database import Database
+from receiver.store.records import ArchiveTask, Job
+
+__all__ = ["ArchiveWorker"]
+
+log = structlog.get_logger(__name__)
+
+_CHUNK = 256 * 1024
+_MAX_BACKOFF = 600.0
+
+
+class LeaseLost(ReceiverError):
+    """Another worker took over this task (our lease lapsed)."""
+
+
+class ArchiveWorker:
+    def __init__(
+        self,
+        db: Database,
+        store: ObjectStore,
+        settings: Settings,
+        *,
+        lease_seconds: float = 120.0,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self._db = db
+        self._store = store
+        self._settings = settings
+        self._lease = timedelta(seconds=lease_seconds)
+        self._idle = idle_seconds
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{clock.new_id('w')[-8:]}"
+        self._policy = FetchPolicy(
+            allow_insecure=settings.insecure, max_bytes=settings.max_video_bytes
+        )
+        self._http = httpx.Client(timeout=httpx.Timeout(settings.fetch_timeout))
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # ── lifecycle ──
+
+    def start(self) -> None:
+        self._store.ensure_bucket()
+        for number in range(self._settings.archive_concurrency):
+            thread = threading.Thread(target=self._loop, name=f"archive-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("worker.started", worker=self.worker_id, threads=len(self._threads))
+
+    def wake(self) -> None:
+        """New work was enqueued: look now rather than at the next idle tick."""
+        self._wakeup.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        self._http.close()
+        log.info("worker.stopped", worker=self.worker_id)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:
+                log.exception("worker.loop_error", worker=self.worker_id)
+                worked = False
+            if not worked:
+                self._wakeup.wait(self._idle)
+                self._wakeup.clear()
+
+    # ── one task ──
+
+    def run_once(self) -> bool:
+        """Claim and process one ready task; False when there was none."""
+        task, job = self._claim()
+        if task is None or job is None:
+            return False
+        with structlog.contextvars.bound_contextvars(job_id=job.id, task_id=job.task_id):
+            self._process(task, job)
+        return True
+
+    def _claim(self) -> tuple[ArchiveTask | None, Job | None]:
+        now = clock.now()
+        with self._db.transaction() as conn:
+            row = conn.fetch_one(
+                "claim_archive_task",
+                owner=self.worker_id,
+                lease_until=clock.to_db(now + self._lease),
+                now=clock.to_db(now),
+            )
+            if row is None:
+                return None, None
+            task = ArchiveTask.from_row(row)
+            job_row = conn.fetch_one("get_job", id=task.job_id)
+        assert job_row is not None
+        return task, Job.from_row(job_row)
+
+    def _process(self, task: ArchiveTask, job: Job) -> None:
+        if clock.now() >= task.deadline_at:
+            self._expire(task, "the provider's video link expired before it could be archived")
+            return
+        key = asset_key(self._settings.s3_prefix, job.id, job.created_at)
+        log.info("archive.started", key=key, attempt=task.attempts)
+        try:
+            stored = self._download_and_upload(task, key)
+        except LeaseLost:
+            log.warning("archive.lease_lost")
+            return
+        except (FetchError, StorageError) as exc:
+            self._failed(task, exc)
+            return
+        self._record_stored(task, stored)
+
+    def _download_and_upload(self, task: ArchiveTask, key: str) -> StoredObject:
+        with open_video(self._http, task.source_url, self._policy) as response:
+            length = response.headers.get("content-length")
+            return upload_stream(
+                self._store,
+                key,
+                response.iter_bytes(_CHUNK),
+                part_size=self._settings.part_size,
+                expected_size=int(length) if length and length.isdigit() else None,
+                max_bytes=self._settings.max_video_bytes,
+                on_part=lambda _done: self._renew(task),
+            )
+
+    def _renew(self, task: ArchiveTask) -> None:
+        now = clock.now()
+        with self._db.transaction() as conn:
+            kept = conn.execute(
+                "renew_archive_lease",
+                job_id=task.job_id,
+                owner=self.worker_id,
+                lease_until=clock.to_db(now + self._lease),
+                now=clock.to_db(now),
+            )
+        if not kept:
+            raise LeaseLost()
+
+    # ── outcomes ──
+
+    def _record_stored(self, task: ArchiveTask, stored: StoredObject) -> None:
+        now = clock.to_db(clock.now())
+        with self._db.transaction() as conn:
+            if not conn.execute(
+                "finish_archive_task",
+                job_id=task.job_id,
+                owner=self.worker_id,
+                state="done",
+                last_error=None,
+                now=now,
+            ):
+                # Our lease lapsed and another worker has the task; it will find the
+                # identical object in place and record it.
+                log.warning("archive.lease_lost_at_finish")
+                return
+            conn.execute(
+                "insert_asset",
+                job_id=task.job_id,
+                bucket=self._store.bucket,
+                object_key=stored.key,
+                size_bytes=stored.size,
+                sha256=stored.sha256,
+                content_type="video/mp4",
+                etag=stored.etag,
+                now=now,
+            )
+            conn.execute("mark_job_stored", id=task.job_id, now=now)
+            events.append(
+                conn,
+                task.job_id,
+                "asset.stored",
+                bucket=self._store.bucket,
+                key=stored.key,
+                size=stored.size,
+                sha256=stored.sha256,
+            )
+        log.info(
+            "archive.stored",
+            key=stored.key,
+            size=stored.size,
+            sha256=stored.sha256,
+            reused_existing=not stored.created,
+        )
+
+    def _failed(self, task: ArchiveTask, exc: FetchError | StorageError) -> None:
+        permanent = isinstance(exc, FetchError) and exc.permanent
+        delay = _backoff(task.attempts)
+        retry_at = clock.now() + timedelta(seconds=delay)
+        now = clock.to_db(clock.now())
+        if retry_at >= task.deadline_at:
+            self._expire(task, f"the link expired while retrying: {exc.message}")
+            return
+        if permanent or task.attempts >= self._settings.archive_max_attempts:
+            reason = f"archiving failed after {task.attempts} attempt(s): {exc.message}"
+            with self._db.transaction() as conn:
+                conn.execute(
+                    "finish_archive_task",
+                    job_id=task.job_id,
+                    owner=self.worker_id,
+                    state="failed",
+                    last_error=exc.message,
+                    now=now,
+                )
+                conn.execute("flag_job", id=task.job_id, attention=reason, now=now)
+                events.append(conn, task.job_id, "archive.failed", reason=exc.message)
+            log.error("archive.failed", error=exc.message, attempts=task.attempts)
+            return
+        with self._db.transaction() as conn:
+            conn.execute(
+                "retry_archive_task",
+                job_id=task.job_id,
+                owner=self.worker_id,
+                not_before=clock.to_db(retry_at),
+                last_error=exc.message,
+                now=now,
+            )
+        log.warning("archive.retry", error=exc.message, attempt=task.attempts, in_seconds=delay)
+
+    def _expire(self, task: ArchiveTask, reason: str) -> None:
+        now = clock.to_db(clock.now())
+        with self._db.transaction() as conn:
+            conn.execute(
+                "finish_archive_task",
+                job_id=task.job_id,
+                owner=self.worker_id,
+                state="expired",
+                last_error=reason,
+                now=now,
+            )
+            conn.execute("mark_job_expired", id=task.job_id, attention=reason, now=now)
+            events.append(conn, task.job_id, "job.expired", reason=reason)
+        log.error("archive.expired", reason=reason)
+
+
+def _backoff(attempts: int) -> float:
+    """Exponential backoff with full jitter: 1-2 s, 2-4 s, 4-8 s ... capped at 10 minutes."""
+    base = min(_MAX_BACKOFF, 2.0 ** max(0, attempts - 1))
+    return base * (1 + random.random())  # noqa: S311 - jitter, not cryptography

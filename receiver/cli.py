@@ -1,0 +1,276 @@
+"""``receiver``: the command line. Thin: each command parses, calls one service, prints.
+
+Settings come from the environment (see ``docs/configuration.md``) and are read once, here.
+stdout carries only a command's output; logs go to stderr. Exit status: 0 success,
+1 the operation failed (provider refused, job not found, ...), 2 bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from receiver import logs
+from receiver.config import Settings
+from receiver.errors import ConfigError, ReceiverError, ValidationError
+
+__all__ = ["main"]
+
+_ENV_HELP = """\
+configuration (environment):
+  RECEIVER_DATABASE_URL     sqlite:///var/receiver.db (default) or postgresql://...
+  RECEIVER_S3_ENDPOINT_URL  S3 endpoint (empty for AWS); RECEIVER_S3_BUCKET, RECEIVER_S3_PREFIX
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
+  RECEIVER_PUBLIC_URL       https base URL the provider calls back
+  RECEIVER_SECRET_KEYS      comma-separated signing keys, newest first
+  EVOLINK_API_KEY, EVOLINK_BASE_URL
+  RECEIVER_INSECURE=1       development only: http URLs and loopback downloads
+  full list: docs/configuration.md
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        logs.configure(settings.log_level, settings.log_format)
+        if settings.insecure and args.command not in {"simulator"}:
+            import structlog
+
+            structlog.get_logger("receiver").warning(
+                "insecure_mode",
+                message="RECEIVER_INSECURE=1: http URLs and loopback downloads are allowed. "
+                "Never run like this in production.",
+            )
+        command: Callable[[Settings, argparse.Namespace], int] = args.run
+        return command(settings, args)
+    except ConfigError as exc:
+        print(f"receiver: configuration error: {exc.message}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"receiver: invalid request: {exc.message}", file=sys.stderr)
+        return 2
+    except ReceiverError as exc:
+        print(f"receiver: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="receiver",
+        description="Submit AI video jobs, receive their callbacks, archive the videos to S3.",
+        epilog=_ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    submit = commands.add_parser("submit", help="submit a text- or image-to-video job")
+    submit.add_argument("prompt", help="what the video should show (at most 2500 characters)")
+    submit.add_argument("--image", metavar="URL", help="first-frame image URL (image-to-video)")
+    submit.add_argument("--duration", type=int, default=5, help="seconds, 3-15 (default 5)")
+    submit.add_argument("--aspect-ratio", default="16:9", help="16:9 (default), 9:16 or 1:1")
+    submit.add_argument("--quality", default="720p", help="720p (default) or 1080p")
+    submit.add_argument("--model", help="model id (default: Kling 3.0 Turbo for the input)")
+    submit.add_argument("--negative-prompt", help="what the video should avoid")
+    submit.add_argument("--sound", choices=["on", "off"], help="sound, on models that have it")
+    submit.add_argument("--json", action="store_true", help="print the job as JSON")
+    submit.set_defaults(run=_submit)
+
+    jobs = commands.add_parser("jobs", help="list jobs, newest first")
+    jobs.add_argument("--status", help="only jobs in this status")
+    jobs.add_argument("--limit", type=int, default=50)
+    jobs.add_argument("--json", action="store_true", help="print JSON lines, one job each")
+    jobs.set_defaults(run=_jobs)
+
+    show = commands.add_parser("show", help="one job with its asset, events and deliveries")
+    show.add_argument("job_id", metavar="JOB")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=_show)
+
+    serve = commands.add_parser("serve", help="run the receiver (and, by default, a worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="receive only; archive elsewhere")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run an archive worker alone")
+    worker.set_defaults(run=_worker)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    simulator = commands.add_parser("simulator", help="run the provider simulator")
+    simulator.add_argument("--host", default="127.0.0.1")
+    simulator.add_argument("--port", type=int, default=8010)
+    simulator.add_argument("--delay", type=float, default=3.0, help="seconds until a task ends")
+    simulator.add_argument(
+        "--outcome", default="completed", choices=["completed", "failed", "cancelled", "unknown"]
+    )
+    simulator.add_argument("--video-bytes", type=int, default=0, help="pad videos to this size")
+    simulator.add_argument("--api-key", help="the only API key accepted (default: any)")
+    simulator.add_argument(
+        "--allow-http-callbacks",
+        action="store_true",
+        help="accept http and loopback callback URLs (local use)",
+    )
+    simulator.set_defaults(run=_simulator)
+
+    dev = commands.add_parser("dev", help="SeaweedFS + simulator + receiver + worker, one command")
+    dev.add_argument("--port", type=int, default=8000, help="receiver port (default 8000)")
+    dev.add_argument("--no-demo", action="store_true", help="do not submit a demo job")
+    dev.set_defaults(run=_dev)
+    return parser
+
+
+# ── commands ──
+
+
+def _context(settings: Settings) -> Any:
+    from receiver.context import Context
+
+    return Context(settings)
+
+
+def _submit(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import jobs, presenters
+    from receiver.providers.base import JobRequest
+
+    request = JobRequest(
+        prompt=args.prompt,
+        model=args.model,
+        duration=args.duration,
+        aspect_ratio=args.aspect_ratio,
+        quality=args.quality,
+        image_url=args.image,
+        negative_prompt=args.negative_prompt,
+        sound=args.sound,
+    )
+    ctx = _context(settings)
+    try:
+        job = jobs.submit_job(ctx, request)
+        details = jobs.get_job(ctx, job.id)
+    finally:
+        ctx.close()
+    if args.json:
+        _print_json(presenters.details_json(details))
+    else:
+        print(presenters.text_details(details))
+    return 0
+
+
+def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import jobs, presenters
+
+    ctx = _context(settings)
+    try:
+        try:
+            summaries = jobs.list_jobs(ctx, status=args.status, limit=args.limit)
+        except ValueError:
+            raise ValidationError("--status", f"no such status {args.status!r}") from None
+    finally:
+        ctx.close()
+    if args.json:
+        for summary in summaries:
+            print(json.dumps(presenters.summary_json(summary)))
+    else:
+        print(presenters.text_table(summaries))
+    return 0
+
+
+def _show(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import jobs, presenters
+
+    ctx = _context(settings)
+    try:
+        details = jobs.get_job(ctx, args.job_id)
+    finally:
+        ctx.close()
+    if args.json:
+        _print_json(presenters.details_json(details))
+    else:
+        print(presenters.text_details(details))
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from receiver.archive.worker import ArchiveWorker
+    from receiver.web import create_app
+
+    ctx = _context(settings)
+    worker = None if args.no_worker else ArchiveWorker(ctx.db, ctx.store, settings)
+    app = create_app(ctx, worker=worker)
+    try:
+        # access_log=False: uvicorn's access log prints paths, and callback paths hold
+        # tokens; receiver's own access log masks them. log_config=None keeps ours.
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            access_log=False,
+            log_config=None,
+            timeout_graceful_shutdown=30,
+        )
+    finally:
+        ctx.close()
+    return 0
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from receiver.archive.runner import run_worker
+
+    ctx = _context(settings)
+    try:
+        run_worker(ctx)
+    finally:
+        ctx.close()
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from receiver.store.database import Database
+    from receiver.store.migrate import migrate
+
+    db = Database.open(settings.database_url)
+    try:
+        applied = migrate(db)
+    finally:
+        db.close()
+    print(f"applied {len(applied)} migration(s)" if applied else "the schema is up to date")
+    return 0
+
+
+def _simulator(_settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import simulator
+
+    config = simulator.SimulatorConfig(
+        delay=args.delay,
+        outcome=args.outcome,
+        video_bytes=args.video_bytes,
+        api_key=args.api_key,
+        allow_http_callbacks=args.allow_http_callbacks,
+        allow_private_callbacks=args.allow_http_callbacks,
+    )
+    simulator.serve(config, args.host, args.port)
+    return 0
+
+
+def _dev(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver.dev import run_dev
+
+    return run_dev(settings, port=args.port, demo=not args.no_demo)
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

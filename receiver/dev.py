@@ -1,0 +1,191 @@
+"""``receiver dev`` (what ``make run`` runs): the whole system on one machine, one command.
+
+Starts SeaweedFS (data under ``var/dev``), the provider simulator, and ``receiver serve``
+with its worker, each as a child process wired to the others; submits a demo job and
+shows it stored; then keeps everything running until Ctrl-C, and stops it all cleanly.
+Secrets for this local setup are generated once and kept in ``var/dev/secrets.json``, and
+``var/dev/env`` holds the variables to talk to it from another terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from receiver.config import Settings
+from receiver.errors import ReceiverError, ServiceError
+from receiver.seaweed import Credentials, SeaweedFS, free_ports
+
+__all__ = ["run_dev"]
+
+VAR = Path("var/dev")
+
+
+def _dev_secrets() -> dict[str, str]:
+    path = VAR / "secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    values = {
+        "secret_key": secrets.token_urlsafe(32),
+        "admin_token": secrets.token_urlsafe(24),
+        "s3_access_key": "dev" + secrets.token_hex(8),
+        "s3_secret_key": secrets.token_urlsafe(30),
+        "api_key": "sk-evo-dev-" + secrets.token_hex(12),
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceError(f"{name} exited with status {process.returncode}; see var/dev/*.log")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise ServiceError(f"{name} did not start within {timeout:.0f} s; see var/dev/*.log")
+
+
+def _spawn(args: list[str], env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
+    with (VAR / log_name).open("ab") as log:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "receiver", *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
+    VAR.mkdir(parents=True, exist_ok=True)
+    values = _dev_secrets()
+    seaweed = SeaweedFS(
+        VAR / "seaweedfs",
+        Credentials(values["s3_access_key"], values["s3_secret_key"]),
+        log_path=VAR / "seaweedfs.log",
+    )
+    (sim_port,) = free_ports(1)
+    children: list[subprocess.Popen[bytes]] = []
+    print("starting SeaweedFS ...", file=sys.stderr)
+    seaweed.start()
+    try:
+        env_vars = {
+            "RECEIVER_DATABASE_URL": f"sqlite:///{VAR.resolve() / 'receiver.db'}",
+            "RECEIVER_S3_ENDPOINT_URL": seaweed.endpoint_url,
+            "RECEIVER_S3_BUCKET": settings.s3_bucket,
+            "AWS_ACCESS_KEY_ID": values["s3_access_key"],
+            "AWS_SECRET_ACCESS_KEY": values["s3_secret_key"],
+            "AWS_REGION": settings.aws_region,
+            "RECEIVER_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "RECEIVER_SECRET_KEYS": values["secret_key"],
+            "RECEIVER_ADMIN_TOKEN": values["admin_token"],
+            "EVOLINK_API_KEY": values["api_key"],
+            "EVOLINK_BASE_URL": f"http://127.0.0.1:{sim_port}",
+            "RECEIVER_INSECURE": "1",
+        }
+        env = {**os.environ, **env_vars}
+        (VAR / "env").write_text(
+            "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env_vars.items())
+        )
+        children.append(
+            _spawn(
+                [
+                    "simulator",
+                    "--port",
+                    str(sim_port),
+                    "--api-key",
+                    values["api_key"],
+                    "--allow-http-callbacks",
+                ],
+                env,
+                "simulator.log",
+            )
+        )
+        children.append(_spawn(["serve", "--port", str(port)], env, "receiver.log"))
+        _wait_http(f"http://127.0.0.1:{sim_port}/_simulator/config", children[0], "the simulator")
+        _wait_http(f"http://127.0.0.1:{port}/healthz", children[1], "the receiver")
+        dev_settings = Settings.from_env(env)
+        print(_banner(port, sim_port, seaweed.endpoint_url), file=sys.stderr)
+        if demo:
+            _demo(dev_settings)
+        print("running; press Ctrl-C to stop everything", file=sys.stderr)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        raise ServiceError("a child process exited unexpectedly; see var/dev/*.log")
+    except KeyboardInterrupt:
+        print("\nstopping ...", file=sys.stderr)
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        seaweed.stop()
+
+
+def _banner(port: int, sim_port: int, s3: str) -> str:
+    return f"""
+receiver dev is up:
+  receiver   http://127.0.0.1:{port}   (callbacks at /callbacks/evolink/<token>, health /healthz)
+  simulator  http://127.0.0.1:{sim_port}   (stands in for api.evolink.ai)
+  S3         {s3}   (SeaweedFS, data in var/dev/seaweedfs)
+  logs       var/dev/*.log
+
+In another terminal:
+  source var/dev/env
+  .venv/bin/receiver submit "a red fox running through snow" --duration 5
+  .venv/bin/receiver jobs
+  .venv/bin/receiver show JOB_ID
+"""
+
+
+def _demo(settings: Settings) -> None:
+    from receiver import jobs
+    from receiver.context import Context
+    from receiver.providers.base import JobRequest
+
+    ctx = Context(settings)
+    try:
+        job = jobs.submit_job(ctx, JobRequest(prompt="A paper boat drifting down a rainy street"))
+        print(
+            f"demo job {job.id} submitted (task {job.task_id}); waiting for it to be stored ...",
+            file=sys.stderr,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            details = jobs.get_job(ctx, job.id)
+            if details.job.status.is_final:
+                break
+            time.sleep(0.5)
+        if details.asset is None:
+            raise ReceiverError(
+                f"the demo job ended as {details.job.status}: {details.job.attention}"
+            )
+        url = ctx.store.presigned_url(details.asset.object_key, expires_in=3600)
+        print(
+            f"stored: {details.asset.uri}  {details.asset.size_bytes} bytes  "
+            f"sha256 {details.asset.sha256}\n  play it: {url}\n",
+            file=sys.stderr,
+        )
+    finally:
+        ctx.close()

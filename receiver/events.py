@@ -1,0 +1,32 @@
+"""The event log: every change of a job, appended in the same transaction as the change.
+
+Event types are stable names (``job.submitted``, ``job.processing``, ``job.completed``,
+``job.failed``, ``job.cancelled``, ``job.attention``, ``asset.stored``, ``job.expired``);
+because they are written with the change they describe, a reader of the log never sees a
+change without its event or an event without its change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from receiver import clock
+from receiver.store.database import Connection
+from receiver.store.records import Event
+
+__all__ = ["append", "for_job"]
+
+
+def append(conn: Connection, job_id: str, type: str, **data: Any) -> None:
+    conn.execute(
+        "insert_event",
+        job_id=job_id,
+        type=type,
+        data=json.dumps(data, separators=(",", ":"), default=str),
+        now=clock.to_db(clock.now()),
+    )
+
+
+def for_job(conn: Connection, job_id: str) -> list[Event]:
+    return [Event.from_row(row) for row in conn.fetch_all("list_job_events", job_id=job_id)]

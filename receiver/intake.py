@@ -1,0 +1,261 @@
+"""The one path every delivery takes: live callbacks, replays and reconciliation alike.
+
+A delivery is recorded, the job moved (compare-and-set on its current status), the archive
+task enqueued and the event appended in ONE transaction, so a 2xx is only ever sent for a
+delivery whose consequences are all committed, and a crash at any point leaves either all
+of it or none of it. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from receiver import clock, events
+from receiver.errors import TokenError, TokenExpired
+from receiver.lifecycle import DeliveryOutcome, JobStatus, decide
+from receiver.providers.base import Provider, TaskSnapshot, TaskStatus
+from receiver.store.database import Connection, Database
+from receiver.store.records import Job
+from receiver.tokens import CallbackSigner
+
+__all__ = ["LINK_LIFETIME", "IncomingDelivery", "IntakeResult", "ingest", "receive_callback"]
+
+log = structlog.get_logger(__name__)
+
+#: How long a provider's video link lives after generation (documented: 24 hours).
+LINK_LIFETIME = timedelta(hours=24)
+#: Bodies are kept in the delivery log up to this size.
+BODY_KEEP_BYTES = 64 * 1024
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+_CAS_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncomingDelivery:
+    """A request to a callback route (or a stored one replayed), before it is judged."""
+
+    provider: str
+    body: bytes
+    source: str = "callback"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    client_addr: str | None = None
+    received_at: datetime = field(default_factory=clock.now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntakeResult:
+    delivery_id: str
+    outcome: DeliveryOutcome
+    status_code: int
+    job_id: str | None = None
+    reason: str | None = None
+
+
+def receive_callback(
+    db: Database,
+    signer: CallbackSigner,
+    provider: Provider,
+    token: str,
+    delivery: IncomingDelivery,
+) -> IntakeResult:
+    """Judge a live callback: token, then body, then :func:`ingest`."""
+    try:
+        claims = signer.verify(token, provider=provider.name)
+    except TokenExpired as exc:
+        return reject(db, delivery, "expired_token", exc.message, 403)
+    except TokenError as exc:
+        return reject(db, delivery, "bad_token", exc.message, 403)
+    if claims.job_id is None:
+        return reject(db, delivery, "unbound_token", "this token is not bound to a job", 403)
+    try:
+        snapshot = provider.parse_callback(delivery.body)
+    except ValueError as exc:
+        return reject(
+            db, delivery, "malformed", f"malformed callback body: {exc}", 400, job_id=claims.job_id
+        )
+    return ingest(db, claims.job_id, snapshot, delivery)
+
+
+def ingest(
+    db: Database, job_id: str, snapshot: TaskSnapshot, delivery: IncomingDelivery
+) -> IntakeResult:
+    """Apply ``snapshot`` to job ``job_id`` and record ``delivery``, in one transaction."""
+    bound = log.bind(job_id=job_id, task_id=snapshot.task_id, source=delivery.source)
+    with db.transaction() as conn:
+        row = conn.fetch_one("get_job", id=job_id)
+        if row is None:
+            result = _record(
+                conn,
+                delivery,
+                DeliveryOutcome.REJECTED,
+                404,
+                snapshot=snapshot,
+                reason="unknown_job: no such job",
+            )
+        else:
+            job = Job.from_row(row)
+            if job.task_id is not None and job.task_id != snapshot.task_id:
+                result = _record(
+                    conn,
+                    delivery,
+                    DeliveryOutcome.REJECTED,
+                    409,
+                    job_id=job_id,
+                    snapshot=snapshot,
+                    reason="task_mismatch: the body's task id is not this job's",
+                )
+            else:
+                result = _apply(conn, job, snapshot, delivery)
+    bound.info(
+        "intake.delivery", outcome=result.outcome, reason=result.reason, status=snapshot.raw_status
+    )
+    return result
+
+
+def reject(
+    db: Database,
+    delivery: IncomingDelivery,
+    reason: str,
+    message: str,
+    status_code: int,
+    *,
+    job_id: str | None = None,
+) -> IntakeResult:
+    """Record a delivery we refuse, so even junk leaves a trace to look at."""
+    with db.transaction() as conn:
+        result = _record(
+            conn,
+            delivery,
+            DeliveryOutcome.REJECTED,
+            status_code,
+            reason=f"{reason}: {message}",
+            job_id=job_id,
+        )
+    log.warning("intake.rejected", reason=reason, job_id=job_id, source=delivery.source)
+    return result
+
+
+def _apply(
+    conn: Connection, job: Job, snapshot: TaskSnapshot, delivery: IncomingDelivery
+) -> IntakeResult:
+    now = clock.to_db(clock.now())
+    for _ in range(_CAS_ATTEMPTS):
+        transition = decide(job.status, snapshot.status)
+        if transition.to is None:
+            break
+        changed = conn.execute(
+            "advance_job",
+            id=job.id,
+            to=transition.to,
+            task_id=snapshot.task_id,
+            provider_status=snapshot.raw_status,
+            progress=snapshot.progress,
+            error_code=snapshot.error_code,
+            error_message=snapshot.error_message,
+            finished_at=now if snapshot.status.is_terminal else None,
+            now=now,
+            **{"from": job.status},
+        )
+        if changed:
+            break
+        # Someone moved the job between our read and our write: decide again on the news.
+        row = conn.fetch_one("get_job", id=job.id)
+        assert row is not None
+        job = Job.from_row(row)
+    else:  # pragma: no cover - only reachable under pathological contention
+        transition = decide(job.status, snapshot.status)
+
+    if transition.to is not None:
+        events.append(
+            conn,
+            job.id,
+            f"job.{transition.to}",
+            task_id=snapshot.task_id,
+            provider_status=snapshot.raw_status,
+            source=delivery.source,
+            error_code=snapshot.error_code,
+            error_message=snapshot.error_message,
+        )
+        if transition.to == JobStatus.COMPLETED:
+            _enqueue_archive(conn, job.id, snapshot, delivery.received_at, now)
+    elif snapshot.status == TaskStatus.UNKNOWN:
+        attention = f"the provider reported an unknown status {snapshot.raw_status!r}"
+        conn.execute("flag_job", id=job.id, attention=attention, now=now)
+        events.append(conn, job.id, "job.attention", reason=attention, source=delivery.source)
+
+    return _record(
+        conn,
+        delivery,
+        transition.outcome,
+        200,
+        job_id=job.id,
+        snapshot=snapshot,
+        reason=transition.reason,
+    )
+
+
+def _enqueue_archive(
+    conn: Connection, job_id: str, snapshot: TaskSnapshot, received_at: datetime, now: str
+) -> None:
+    if not snapshot.video_urls:
+        attention = "the provider reported the task completed but gave no video URL"
+        conn.execute("flag_job", id=job_id, attention=attention, now=now)
+        events.append(conn, job_id, "job.attention", reason=attention)
+        return
+    conn.execute(
+        "enqueue_archive",
+        job_id=job_id,
+        source_url=snapshot.video_urls[0],
+        # The link dies 24 h after generation; the callback comes right after it, so its
+        # arrival is a close, slightly conservative stand-in for the generation time.
+        deadline_at=clock.to_db(received_at + LINK_LIFETIME),
+        now=now,
+    )
+
+
+def _record(
+    conn: Connection,
+    delivery: IncomingDelivery,
+    outcome: DeliveryOutcome,
+    status_code: int,
+    *,
+    reason: str | None = None,
+    job_id: str | None = None,
+    snapshot: TaskSnapshot | None = None,
+) -> IntakeResult:
+    delivery_id = clock.new_id("dlv")
+    conn.execute(
+        "insert_delivery",
+        id=delivery_id,
+        provider=delivery.provider,
+        source=delivery.source,
+        job_id=job_id,
+        task_id=snapshot.task_id if snapshot else None,
+        provider_status=snapshot.raw_status if snapshot else None,
+        outcome=outcome,
+        reason=reason,
+        client_addr=delivery.client_addr,
+        headers=json.dumps(redact_headers(delivery.headers)),
+        body=delivery.body[:BODY_KEEP_BYTES],
+        body_size=len(delivery.body),
+        received_at=clock.to_db(delivery.received_at),
+    )
+    return IntakeResult(
+        delivery_id=delivery_id,
+        outcome=outcome,
+        status_code=status_code,
+        job_id=job_id,
+        reason=reason,
+    )
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {
+        name: "[redacted]" if name.lower() in _SECRET_HEADERS else value[:1024]
+        for name, value in headers.items()
+    }

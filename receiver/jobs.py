@@ -1,0 +1,151 @@
+"""Jobs as users see them: submit one, list them, look at one.
+
+The CLI, the HTTP API and the gallery all call these functions, so they cannot disagree.
+Submitting records the job *before* calling the provider: if we crash after the provider
+accepted it, the callback still finds its job.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import structlog
+
+from receiver import clock, events
+from receiver.context import Context
+from receiver.errors import NotFoundError, ProviderError
+from receiver.lifecycle import JobStatus
+from receiver.providers.base import JobRequest
+from receiver.store.database import Row
+from receiver.store.records import Asset, Delivery, Event, Job
+from receiver.tokens import CallbackClaims
+
+__all__ = ["JobDetails", "JobSummary", "get_job", "list_jobs", "submit_job"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSummary:
+    job: Job
+    asset: Asset | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobDetails:
+    job: Job
+    asset: Asset | None
+    deliveries: list[Delivery] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evolink") -> Job:
+    """Validate, record, submit and return the job (status ``pending`` on success).
+
+    Raises :class:`~receiver.errors.ValidationError` before anything is recorded, and a
+    :class:`~receiver.errors.ProviderError` (after recording the job as ``submit_failed``)
+    when the provider refuses it.
+    """
+    provider = ctx.provider(provider_name)
+    request = provider.validate(request)
+    public_url = ctx.settings.require_public_url()
+    signer = ctx.signer
+    job_id = clock.new_id("job")
+    now = clock.to_db(clock.now())
+    with ctx.db.transaction() as conn:
+        conn.execute(
+            "insert_job",
+            id=job_id,
+            provider=provider.name,
+            model=request.model,
+            prompt=request.prompt,
+            params=json.dumps(request.as_params()),
+            status=JobStatus.SUBMITTING,
+            now=now,
+        )
+    callback_url = signer.callback_url(
+        public_url, CallbackClaims(provider=provider.name, job_id=job_id)
+    )
+    bound = log.bind(job_id=job_id)
+    try:
+        snapshot = provider.create(request, callback_url=callback_url)
+    except ProviderError as exc:
+        with ctx.db.transaction() as conn:
+            conn.execute(
+                "mark_job_submit_failed",
+                id=job_id,
+                error_code=exc.code,
+                error_message=exc.message,
+                now=clock.to_db(clock.now()),
+            )
+            events.append(conn, job_id, "job.submit_failed", error=exc.message)
+        bound.error("job.submit_failed", error=exc.message)
+        raise
+    with ctx.db.transaction() as conn:
+        conn.execute(
+            "mark_job_submitted",
+            id=job_id,
+            task_id=snapshot.task_id,
+            provider_status=snapshot.raw_status,
+            estimated_seconds=snapshot.estimated_seconds,
+            credits_reserved=snapshot.credits_reserved,
+            now=clock.to_db(clock.now()),
+        )
+        events.append(
+            conn,
+            job_id,
+            "job.submitted",
+            task_id=snapshot.task_id,
+            estimated_seconds=snapshot.estimated_seconds,
+        )
+    bound.info("job.submitted", task_id=snapshot.task_id, model=request.model)
+    return get_job(ctx, job_id).job
+
+
+def get_job(ctx: Context, job_id: str) -> JobDetails:
+    with ctx.db.reading() as conn:
+        row = conn.fetch_one("get_job", id=job_id)
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}")
+        asset_row = conn.fetch_one("get_asset", job_id=job_id)
+        deliveries = conn.fetch_all("list_job_deliveries", job_id=job_id)
+        job_events = events.for_job(conn, job_id)
+    return JobDetails(
+        job=Job.from_row(row),
+        asset=Asset.from_row(asset_row) if asset_row else None,
+        deliveries=[Delivery.from_row(d) for d in deliveries],
+        events=job_events,
+    )
+
+
+def list_jobs(
+    ctx: Context, *, status: str | None = None, limit: int = 50, before: str | None = None
+) -> list[JobSummary]:
+    if status is not None:
+        JobStatus(status)  # a clear ValueError for a status that does not exist
+    with ctx.db.reading() as conn:
+        rows = conn.fetch_all("list_jobs", status=status, limit=limit, before=before)
+    return [JobSummary(job=Job.from_row(row), asset=_joined_asset(row)) for row in rows]
+
+
+def _joined_asset(row: Row) -> Asset | None:
+    if row["asset_object_key"] is None:
+        return None
+    return Asset.from_row(
+        {
+            "job_id": row["id"],
+            **{
+                name: row[f"asset_{name}"]
+                for name in (
+                    "bucket",
+                    "object_key",
+                    "size_bytes",
+                    "sha256",
+                    "content_type",
+                    "etag",
+                    "stored_at",
+                )
+            },
+        }
+    )

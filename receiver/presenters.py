@@ -1,0 +1,166 @@
+"""How jobs, assets and deliveries look from outside: JSON for machines, lines for people.
+
+One place, so ``receiver show --json`` and the HTTP API print the same document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from receiver.jobs import JobDetails, JobSummary
+from receiver.store.records import Asset, Delivery, Event, Job
+
+__all__ = ["asset_json", "details_json", "job_json", "summary_json", "text_details", "text_table"]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "provider": job.provider,
+        "task_id": job.task_id,
+        "status": job.status.value,
+        "provider_status": job.provider_status,
+        "model": job.model,
+        "prompt": job.prompt,
+        "params": job.params,
+        "progress": job.progress,
+        "error": {"code": job.error_code, "message": job.error_message}
+        if job.error_code or job.error_message
+        else None,
+        "attention": job.attention,
+        "estimated_seconds": job.estimated_seconds,
+        "credits_reserved": job.credits_reserved,
+        "created_at": _iso(job.created_at),
+        "submitted_at": _iso(job.submitted_at),
+        "finished_at": _iso(job.finished_at),
+        "stored_at": _iso(job.stored_at),
+        "updated_at": _iso(job.updated_at),
+    }
+
+
+def asset_json(asset: Asset | None) -> dict[str, Any] | None:
+    if asset is None:
+        return None
+    return {
+        "uri": asset.uri,
+        "bucket": asset.bucket,
+        "key": asset.object_key,
+        "size_bytes": asset.size_bytes,
+        "sha256": asset.sha256,
+        "content_type": asset.content_type,
+        "stored_at": _iso(asset.stored_at),
+    }
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "source": delivery.source,
+        "outcome": delivery.outcome.value,
+        "reason": delivery.reason,
+        "provider_status": delivery.provider_status,
+        "client_addr": delivery.client_addr,
+        "body_size": delivery.body_size,
+        "received_at": _iso(delivery.received_at),
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "type": event.type,
+        "data": event.data,
+        "created_at": _iso(event.created_at),
+    }
+
+
+def summary_json(summary: JobSummary) -> dict[str, Any]:
+    return {**job_json(summary.job), "asset": asset_json(summary.asset)}
+
+
+def details_json(details: JobDetails) -> dict[str, Any]:
+    return {
+        **job_json(details.job),
+        "asset": asset_json(details.asset),
+        "deliveries": [delivery_json(d) for d in details.deliveries],
+        "events": [event_json(e) for e in details.events],
+    }
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def text_table(summaries: list[JobSummary]) -> str:
+    if not summaries:
+        return 'no jobs yet: submit one with  receiver submit "a prompt"'
+    rows = [("JOB", "STATUS", "MODEL", "DUR", "SIZE", "CREATED", "PROMPT")]
+    for s in summaries:
+        prompt = s.job.prompt if len(s.job.prompt) <= 40 else s.job.prompt[:39] + "…"
+        status = s.job.status.value + (" !" if s.job.attention else "")
+        rows.append(
+            (
+                s.job.id,
+                status,
+                s.job.model,
+                f"{s.job.params.get('duration', '-')}s",
+                _size(s.asset.size_bytes if s.asset else None),
+                s.job.created_at.strftime("%Y-%m-%d %H:%M"),
+                prompt,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
+        for row in rows
+    )
+
+
+def text_details(details: JobDetails) -> str:
+    job = details.job
+    lines = [
+        f"job       {job.id}",
+        f"status    {job.status.value}"
+        + (f"  (provider: {job.provider_status})" if job.provider_status else ""),
+        f"provider  {job.provider}  task {job.task_id or '-'}",
+        f"model     {job.model}",
+        f"prompt    {job.prompt}",
+        f"created   {_iso(job.created_at)}",
+    ]
+    if job.error_code or job.error_message:
+        lines.append(f"error     {job.error_code or ''} {job.error_message or ''}".rstrip())
+    if job.attention:
+        lines.append(f"attention {job.attention}")
+    if details.asset:
+        a = details.asset
+        lines += [
+            f"asset     {a.uri}",
+            f"size      {a.size_bytes} bytes ({_size(a.size_bytes)})",
+            f"sha256    {a.sha256}",
+            f"stored    {_iso(a.stored_at)}",
+        ]
+    if details.events:
+        lines.append("events")
+        lines += [f"  {_iso(e.created_at)}  #{e.seq}  {e.type}" for e in details.events]
+    if details.deliveries:
+        lines.append("deliveries")
+        lines += [
+            f"  {_iso(d.received_at)}  {d.source:9}  {d.provider_status or '-':10}  "
+            f"{d.outcome.value}" + (f"  ({d.reason})" if d.reason else "")
+            for d in details.deliveries
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from receiver.archive.worker import ArchiveWorker
+from receiver.context import Context
+from receiver.web.access_log import AccessLogMiddleware
+from receiver.web.callbacks import callback_endpoint
+
+__all__ = ["create_app"]
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlette:
+    """The receiver app; with ``worker`` it also archives, started and stopped with the app."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Fail at start-up, not at the first callback, when the database or keys are wrong.
+        await run_in_threadpool(lambda: (ctx.db, ctx.signer))
+        if worker is not None:
+            await run_in_threadpool(worker.start)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
+
+    app = Starlette(
+        routes=[
+            Route("/callbacks/{provider}/{token}", callback_endpoint, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        middleware=[Middleware(AccessLogMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.worker = worker
+    return app

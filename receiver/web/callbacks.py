@@ -1,0 +1,103 @@
+"""``POST /callbacks/{provider}/{token}``: where the provider tells us a task is done.
+
+The handler only reads and bounds the request; judging and recording it is
+:func:`receiver.intake.receive_callback`, run in a thread because the database is
+synchronous. It answers 2xx only once the delivery and all it implies are committed, and
+never waits on the network, well inside the provider's 10 s timeout.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+
+from receiver.context import Context
+from receiver.intake import IncomingDelivery, IntakeResult, receive_callback, reject
+from receiver.lifecycle import DeliveryOutcome
+from receiver.providers import PROVIDER_NAMES
+
+__all__ = ["callback_endpoint"]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def callback_endpoint(request: Request) -> JSONResponse:
+    ctx: Context = request.app.state.ctx
+    provider_name = request.path_params["provider"]
+    if provider_name not in PROVIDER_NAMES:
+        return JSONResponse({"error": "not_found", "message": "no such callback route"}, 404)
+    limit = ctx.settings.max_body_bytes
+    delivery = IncomingDelivery(
+        provider=provider_name,
+        body=b"",
+        headers=dict(request.headers),
+        client_addr=request.client.host if request.client else None,
+    )
+    try:
+        body = await _read_body(request, limit)
+    except _TooLarge:
+        result = await run_in_threadpool(
+            reject, ctx.db, delivery, "too_large", f"the body is over {limit} bytes", 413
+        )
+        return _answer(result)
+    except ClientDisconnect:
+        return JSONResponse({"error": "client_disconnected"}, 400)
+    delivery = IncomingDelivery(
+        provider=provider_name,
+        body=body,
+        headers=delivery.headers,
+        client_addr=delivery.client_addr,
+        received_at=delivery.received_at,
+    )
+    content_type = request.headers.get("content-type", "application/json")
+    if "json" not in content_type.lower():
+        result = await run_in_threadpool(
+            reject,
+            ctx.db,
+            delivery,
+            "wrong_content_type",
+            f"expected JSON, got {content_type}",
+            415,
+        )
+        return _answer(result)
+
+    result = await run_in_threadpool(
+        receive_callback,
+        ctx.db,
+        ctx.signer,
+        ctx.provider(provider_name),
+        request.path_params["token"],
+        delivery,
+    )
+    worker = request.app.state.worker
+    if worker is not None and result.outcome == DeliveryOutcome.ACCEPTED:
+        worker.wake()
+    return _answer(result)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _TooLarge()
+    return bytes(body)
+
+
+def _answer(result: IntakeResult) -> JSONResponse:
+    if result.outcome == DeliveryOutcome.REJECTED:
+        reason, _, message = (result.reason or "rejected").partition(": ")
+        return JSONResponse(
+            {"error": reason, "message": message or reason, "delivery_id": result.delivery_id},
+            result.status_code,
+        )
+    return JSONResponse(
+        {"outcome": result.outcome, "job_id": result.job_id, "delivery_id": result.delivery_id},
+        result.status_code,
+    )

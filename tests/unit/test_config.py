@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+
+from receiver.config import Secret, Settings, parse_byte_size, parse_duration
+from receiver.errors import ConfigError
+
+
+def test_defaults_need_nothing() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///var/receiver.db"
+    assert settings.s3_prefix == "videos/"
+    assert settings.evolink_base_url == "https://api.evolink.ai"
+    assert settings.token_max_age == 72 * 3600
+
+
+def test_public_url_must_be_https_outside_insecure_mode() -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        Settings.from_env({"RECEIVER_PUBLIC_URL": "http://example.com"})
+    assert excinfo.value.variable == "RECEIVER_PUBLIC_URL"
+    assert "https" in excinfo.value.message
+
+    insecure = Settings.from_env(
+        {"RECEIVER_PUBLIC_URL": "http://127.0.0.1:8000/", "RECEIVER_INSECURE": "1"}
+    )
+    assert insecure.public_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("RECEIVER_INSECURE", "maybe"),
+        ("RECEIVER_ARCHIVE_CONCURRENCY", "zero"),
+        ("RECEIVER_ARCHIVE_CONCURRENCY", "0"),
+        ("RECEIVER_TOKEN_MAX_AGE", "forever"),
+        ("RECEIVER_S3_BUCKET", "Not_A_Bucket"),
+        ("RECEIVER_DATABASE_URL", "mysql://db"),
+        ("RECEIVER_PART_SIZE", "1MiB"),
+        ("RECEIVER_SECRET_KEYS", "short"),
+        ("RECEIVER_S3_ENDPOINT_URL", "ftp://store"),
+        ("RECEIVER_LOG_LEVEL", "loud"),
+    ],
+)
+def test_bad_values_name_their_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        Settings.from_env({variable: value})
+    assert excinfo.value.variable == variable
+    assert str(excinfo.value).startswith(variable)
+
+
+def test_secret_keys_rotate_newest_first_and_never_print() -> None:
+    settings = Settings.from_env(
+        {"RECEIVER_SECRET_KEYS": "new-key-0123456789abcdef, old-key-0123456789abcdef"}
+    )
+    assert [key.reveal() for key in settings.secret_keys] == [
+        "new-key-0123456789abcdef",
+        "old-key-0123456789abcdef",
+    ]
+    assert "new-key" not in repr(settings)
+    assert "0123456789" not in repr(Secret("0123456789"))
+
+
+def test_missing_required_settings_say_which() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(ConfigError, match="RECEIVER_SECRET_KEYS"):
+        settings.require_secret_keys()
+    with pytest.raises(ConfigError, match="RECEIVER_PUBLIC_URL"):
+        settings.require_public_url()
+
+
+def test_prefix_gets_a_trailing_slash() -> None:
+    assert (
+        Settings.from_env({"RECEIVER_S3_PREFIX": "archive/videos"}).s3_prefix == "archive/videos/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90", 90), ("90s", 90), ("15m", 900), ("72h", 259200), ("2d", 172800), ("250ms", 0.25)],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("1024", 1024), ("8MiB", 8 * 1024**2), ("2GiB", 2 * 1024**3), ("5mb", 5e6)]
+)
+def test_parse_byte_size(text: str, size: int) -> None:
+    assert parse_byte_size(text) == size
+
+
+def test_parse_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration("soon")
+    with pytest.raises(ValueError, match="size"):
+        parse_byte_size("big")

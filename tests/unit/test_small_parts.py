@@ -1,0 +1,59 @@
+"""Queries loader, ids and timestamps, access-log redaction, object keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from receiver import clock
+from receiver.store.queries import Queries, parse_queries
+from receiver.storage import asset_key
+from receiver.web.access_log import redact_path
+
+
+def test_parse_queries_splits_named_blocks_and_drops_comments() -> None:
+    queries = parse_queries("-- name: a\n-- why\nSELECT 1;\n\n-- name: b\nSELECT :x::text;\n")
+    assert queries == {"a": "SELECT 1", "b": "SELECT :x::text"}
+
+
+def test_duplicate_query_names_are_an_error() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        parse_queries("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;\n")
+
+
+def test_postgresql_placeholders_leave_casts_alone() -> None:
+    queries = Queries("postgresql")
+    assert "%(id)s" in queries["get_job"]
+    assert ":id" not in queries["get_job"]
+    assert set(Queries("sqlite")) == set(queries)
+
+
+def test_ids_sort_by_creation_and_are_unique() -> None:
+    ids = [clock.new_id("job") for _ in range(200)]
+    assert len(set(ids)) == 200
+    assert all(i.startswith("job_") and len(i) == 30 for i in ids)
+    first = clock.new_id("job")
+    import time
+
+    time.sleep(0.002)
+    assert clock.new_id("job") > first
+
+
+def test_timestamps_round_trip_and_sort_as_text() -> None:
+    early = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    late = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+    assert clock.from_db(clock.to_db(early)) == early
+    assert clock.to_db(early) < clock.to_db(late)
+    with pytest.raises(ValueError, match="naive"):
+        clock.to_db(datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
+
+
+def test_callback_tokens_are_masked_in_access_logs() -> None:
+    assert redact_path("/callbacks/evolink/eyJhbGciOi.secret") == "/callbacks/evolink/[token]"
+    assert redact_path("/healthz") == "/healthz"
+
+
+def test_asset_key_is_dated_by_job_creation() -> None:
+    created = datetime(2026, 11, 5, 23, 59, tzinfo=UTC)
+    assert asset_key("videos/", "job_abc", created) == "videos/2026/11/05/job_abc.mp4"

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from receiver.config import Secret
+from receiver.errors import TokenError, TokenExpired
+from receiver.tokens import CallbackClaims, CallbackSigner
+
+OLD = Secret("old-signing-key-0123456789")
+NEW = Secret("new-signing-key-0123456789")
+
+
+def test_round_trip_binds_the_job() -> None:
+    signer = CallbackSigner([NEW], max_age=60)
+    token = signer.sign(CallbackClaims(provider="evolink", job_id="job_123"))
+    assert signer.verify(token, provider="evolink") == CallbackClaims(
+        provider="evolink", job_id="job_123"
+    )
+
+
+def test_callback_url_is_short_and_under_the_route() -> None:
+    signer = CallbackSigner([NEW], max_age=60)
+    url = signer.callback_url(
+        "https://r.example.com/", CallbackClaims(provider="evolink", job_id="job_" + "a" * 26)
+    )
+    assert url.startswith("https://r.example.com/callbacks/evolink/")
+    assert len(url) < 200
+
+
+def test_tampered_token_is_refused() -> None:
+    signer = CallbackSigner([NEW], max_age=60)
+    token = signer.sign(CallbackClaims(provider="evolink", job_id="job_1"))
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with pytest.raises(TokenError):
+        signer.verify(tampered, provider="evolink")
+
+
+def test_token_for_another_provider_route_is_refused() -> None:
+    signer = CallbackSigner([NEW], max_age=60)
+    token = signer.sign(CallbackClaims(provider="kling", job_id="job_1"))
+    with pytest.raises(TokenError, match="another provider"):
+        signer.verify(token, provider="evolink")
+
+
+def test_rotation_old_tokens_still_verify_new_ones_use_the_first_key() -> None:
+    before = CallbackSigner([OLD], max_age=60)
+    old_token = before.sign(CallbackClaims(provider="evolink", job_id="job_1"))
+    rotated = CallbackSigner([NEW, OLD], max_age=60)
+    assert rotated.verify(old_token, provider="evolink").job_id == "job_1"
+    new_token = rotated.sign(CallbackClaims(provider="evolink", job_id="job_2"))
+    assert CallbackSigner([NEW], max_age=60).verify(new_token, provider="evolink").job_id == "job_2"
+    with pytest.raises(TokenError):
+        before.verify(new_token, provider="evolink")
+
+
+def test_expired_token_is_its_own_error() -> None:
+    signer = CallbackSigner([NEW], max_age=1)
+    token = signer.sign(CallbackClaims(provider="evolink", job_id="job_1"))
+    time.sleep(2.1)
+    with pytest.raises(TokenExpired):
+        signer.verify(token, provider="evolink")
