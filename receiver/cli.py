@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument(
         "--outcome", default="completed", choices=["completed", "failed", "cancelled", "unknown"]
     )
-    simulator.add_argument("--video-bytes", type=int, default=0, help="pad videos to this size")
+    simulator.add_argument("--video-bytes", type=int, help="pad videos to this size (bytes)")
     simulator.add_argument("--api-key", help="the only API key accepted (default: any)")
     simulator.add_argument(
         "--allow-http-callbacks",

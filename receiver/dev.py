@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
@@ -72,7 +73,15 @@ def _spawn(args: list[str], env: dict[str, str], log_name: str) -> subprocess.Po
         )
 
 
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
+    # SIGTERM/SIGHUP stop everything as Ctrl-C does; by default they would end this process
+    # without running the cleanup and leave the children (own sessions) running.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     VAR.mkdir(parents=True, exist_ok=True)
     values = _dev_secrets()
     seaweed = SeaweedFS(

@@ -63,7 +63,7 @@ def deliver(db: Database, job_id: str, raw: bytes, source: str = "callback") -> 
 def count(db: Database, sql_table: str, job_id: str) -> int:
     with db.reading() as conn:
         key = "job_id"
-        rows = conn._raw.execute(  # type: ignore[attr-defined]
+        rows = conn._raw.execute(
             f"SELECT COUNT(*) AS n FROM {sql_table} WHERE {key} = ?", (job_id,)
         ).fetchone()
     return int(rows["n"])
@@ -83,7 +83,8 @@ def test_completed_callback_moves_the_job_and_enqueues_one_archive(db: Database)
     with db.reading() as conn:
         task = conn.fetch_one("get_archive_task", job_id=job_id)
         events = conn.fetch_all("list_job_events", job_id=job_id)
-    assert task is not None and task["source_url"] == "https://cdn.example.com/v.mp4"
+    assert task is not None
+    assert task["source_url"] == "https://cdn.example.com/v.mp4"
     assert task["state"] == "queued"
     assert [e["type"] for e in events][-1] == "job.completed"
 
@@ -133,7 +134,8 @@ def test_completed_without_a_url_needs_attention(db: Database) -> None:
     assert count(db, "archive_tasks", job_id) == 0
     with db.reading() as conn:
         row = conn.fetch_one("get_job", id=job_id)
-    assert row is not None and "no video URL" in row["attention"]
+    assert row is not None
+    assert "no video URL" in row["attention"]
 
 
 def test_task_mismatch_and_unknown_job_are_rejected_and_logged(db: Database) -> None:
@@ -146,7 +148,7 @@ def test_task_mismatch_and_unknown_job_are_rejected_and_logged(db: Database) -> 
     result = ingest(db, "job_missing", snapshot, IncomingDelivery(provider="evolink", body=raw))
     assert (result.outcome, result.status_code) == (DeliveryOutcome.REJECTED, 404)
     with db.reading() as conn:
-        logged = conn._raw.execute(  # type: ignore[attr-defined]
+        logged = conn._raw.execute(
             "SELECT outcome, reason FROM deliveries WHERE task_id = 'task-other'"
         ).fetchall()
     assert [row["outcome"] for row in logged] == ["rejected", "rejected"]

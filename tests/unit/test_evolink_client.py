@@ -89,7 +89,8 @@ def test_errors_map_to_clear_exceptions(status: int, kind: str, error: type[Prov
         provider.get_task("task-1")
     provider.close()
     assert excinfo.value.status_code == status
-    assert str(status) in excinfo.value.message and f"{kind} happened" in excinfo.value.message
+    assert str(status) in excinfo.value.message
+    assert f"{kind} happened" in excinfo.value.message
     if isinstance(excinfo.value, ProviderRateLimited):
         assert excinfo.value.retry_after == 7
 

@@ -91,7 +91,8 @@ def test_parse_the_seed_response() -> None:
     assert snapshot.status == TaskStatus.PENDING
     assert snapshot.estimated_seconds == 180
     assert snapshot.credits_reserved == 36.0
-    assert snapshot.created_at is not None and snapshot.created_at.year == 2025
+    assert snapshot.created_at is not None
+    assert snapshot.created_at.year == 2025
     assert snapshot.video_urls == ()
 
 

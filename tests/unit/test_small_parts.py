@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from receiver import clock
-from receiver.store.queries import Queries, parse_queries
 from receiver.storage import asset_key
+from receiver.store.queries import Queries, parse_queries
 from receiver.web.access_log import redact_path
 
 
@@ -46,7 +46,7 @@ def test_timestamps_round_trip_and_sort_as_text() -> None:
     assert clock.from_db(clock.to_db(early)) == early
     assert clock.to_db(early) < clock.to_db(late)
     with pytest.raises(ValueError, match="naive"):
-        clock.to_db(datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
+        clock.to_db(datetime(2026, 1, 1))
 
 
 def test_callback_tokens_are_masked_in_access_logs() -> None:

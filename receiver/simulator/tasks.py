@@ -1,0 +1,197 @@
+"""One simulated task: what was asked, where it stands, and what happened to it since.
+
+:meth:`SimTask.as_object` renders EvoLink's task object exactly as the create answer,
+``GET /v1/tasks/{id}`` and the callback carry it; the rest of the record (callback
+attempts, download counts) is what ``/_simulator/stats`` reports.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from receiver.providers.base import JobRequest
+from receiver.providers.evolink_protocol import MODELS
+from receiver.simulator import links
+from receiver.simulator.config import Outcome, SimulatorConfig
+from receiver.simulator.video import VideoFile
+
+__all__ = ["CallbackAttempt", "CallbackState", "SimTask", "outcome_for"]
+
+CallbackState = Literal["none", "waiting", "delivering", "delivered", "gave_up"]
+
+# The status string each outcome ends in; "mystery" stands for any status we were never told.
+_FINAL_STATUS: dict[Outcome, str] = {
+    "completed": "completed",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "unknown": "mystery",
+}
+_MARKERS: dict[str, Outcome] = {
+    "[sim:fail]": "failed",
+    "[sim:cancel]": "cancelled",
+    "[sim:unknown]": "unknown",
+}
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_FAILURE = {
+    "code": "content_policy_violation",
+    "message": "The generated content was flagged by the content policy (simulated).",
+    "type": "content_policy_error",
+}
+
+
+def outcome_for(prompt: str, default: Outcome) -> Outcome:
+    """The outcome a prompt marker asks for, else ``default``."""
+    for marker, outcome in _MARKERS.items():
+        if marker in prompt:
+            return outcome
+    return default
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackAttempt:
+    """One POST of a callback, as the simulator saw it."""
+
+    attempt: int
+    kind: Literal["first", "retry", "duplicate"]
+    at: float
+    status_code: int | None
+    error: str | None
+    #: Whether the simulator counted it as delivered (``callback_fail_first`` says no).
+    delivered: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "attempt": self.attempt,
+            "kind": self.kind,
+            "at": self.at,
+            "status_code": self.status_code,
+            "error": self.error,
+            "delivered": self.delivered,
+        }
+
+
+@dataclass(kw_only=True, eq=False)
+class SimTask:
+    """A task and its history; mutated only on the simulator's event loop."""
+
+    task_id: str
+    created: int
+    model: str
+    request: JobRequest
+    credits_reserved: float
+    callback_url: str | None
+    outcome: Outcome
+    #: The config current at creation: the task runs by it to the end.
+    config: SimulatorConfig
+    #: Where video links point when ``config.public_url`` is not set.
+    base_url: str
+    video: VideoFile
+    status: str = "pending"
+    progress: int = 0
+    video_url: str | None = None
+    callback_state: CallbackState = "none"
+    callback_attempts: list[CallbackAttempt] = field(default_factory=list)
+    downloads: int = 0
+    range_downloads: int = 0
+    failed_downloads: int = 0
+    sha256: str | None = None
+
+    @classmethod
+    def create(
+        cls,
+        request: JobRequest,
+        *,
+        callback_url: str | None,
+        config: SimulatorConfig,
+        base_url: str,
+    ) -> SimTask:
+        """A new pending task for a request that passed ``validate_request``."""
+        if request.model is None or request.model not in MODELS:
+            raise ValueError("the request must be validated first (its model filled in)")
+        multiplier = 1.25 if request.quality == "1080p" else 1.0
+        credits = max(request.duration, 3) * MODELS[request.model].credits_per_second * multiplier
+        created = int(time.time())
+        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+        task_id = f"task-unified-{created}-{suffix}"
+        return cls(
+            task_id=task_id,
+            created=created,
+            model=request.model,
+            request=request,
+            credits_reserved=round(credits, 2),
+            callback_url=callback_url,
+            outcome=outcome_for(request.prompt, config.outcome),
+            config=config,
+            base_url=base_url,
+            video=VideoFile(task_id, config.video_size),
+            callback_state="waiting" if callback_url else "none",
+        )
+
+    @property
+    def is_final(self) -> bool:
+        return self.status not in {"pending", "processing"}
+
+    @property
+    def has_video(self) -> bool:
+        return self.video_url is not None
+
+    def start_processing(self) -> None:
+        self.status, self.progress = "processing", 50
+
+    def finish(self) -> None:
+        """Move to the final status the task was created for."""
+        self.status = _FINAL_STATUS[self.outcome]
+        if self.outcome == "completed":
+            self.progress = 100
+            expires = int(time.time() + self.config.link_ttl)
+            self.video_url = links.video_url(
+                self.config.public_url or self.base_url,
+                secret=self.config.secret,
+                task_id=self.task_id,
+                expires=expires,
+            )
+
+    def as_object(self) -> dict[str, Any]:
+        """The task object, shaped like EvoLink's."""
+        task: dict[str, Any] = {
+            "created": self.created,
+            "id": self.task_id,
+            "model": self.model,
+            "object": "video.generation.task",
+            "progress": self.progress,
+            "status": self.status,
+            "task_info": {
+                "can_cancel": not self.is_final,
+                "estimated_time": self.config.estimated_time,
+                "video_duration": self.request.duration,
+            },
+            "type": "video",
+            "usage": {
+                "billing_rule": "per_second",
+                "credits_reserved": self.credits_reserved,
+                "user_group": "default",
+            },
+        }
+        if self.video_url is not None:
+            task["results"] = [self.video_url]
+        if self.status == "failed":
+            task["error"] = dict(_FAILURE)
+        return task
+
+    def stats(self) -> dict[str, Any]:
+        """What ``/_simulator/stats`` reports about this task."""
+        return {
+            "status": self.status,
+            "callback_url_present": self.callback_url is not None,
+            "callback_state": self.callback_state,
+            "callback_attempts": [attempt.as_json() for attempt in self.callback_attempts],
+            "downloads": self.downloads,
+            "range_downloads": self.range_downloads,
+            "failed_downloads": self.failed_downloads,
+            "size": self.video.size,
+            "sha256": self.sha256,
+        }

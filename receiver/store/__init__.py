@@ -1,0 +1,1 @@
+"""The metadata store: connections, named queries, migrations and typed records."""

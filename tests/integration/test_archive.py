@@ -1,0 +1,283 @@
+"""The archiver on a real SeaweedFS (credentials enforced) and a real HTTP video source."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from receiver import clock
+from receiver.archive.upload import upload_stream
+from receiver.archive.worker import ArchiveWorker
+from receiver.config import Settings
+from receiver.errors import FetchError, StorageError
+from receiver.seaweed import SeaweedFS
+from receiver.storage import ObjectStore
+from receiver.store.database import Database
+from receiver.store.migrate import migrate
+from tests.conftest import make_env, s3_env
+from tests.servers import run_server
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = (Path(__file__).parents[2] / "receiver" / "simulator" / "sample.mp4").read_bytes()
+MiB = 1024 * 1024
+
+
+def video(size: int, seed: int = 1) -> bytes:
+    """A real MP4 padded with a 'free' box to ``size`` bytes."""
+    pad = size - len(SAMPLE)
+    return SAMPLE + pad.to_bytes(4, "big") + b"free" + random.Random(seed).randbytes(pad - 8)
+
+
+@pytest.fixture
+def s3_settings(tmp_path: Path, seaweedfs: SeaweedFS) -> Settings:
+    return Settings.from_env(make_env(tmp_path, RECEIVER_PART_SIZE="5MiB", **s3_env(seaweedfs)))
+
+
+@pytest.fixture
+def store(s3_settings: Settings) -> ObjectStore:
+    store = ObjectStore(s3_settings)
+    store.ensure_bucket()
+    return store
+
+
+def chunks(data: bytes, size: int = 300_000) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def digest_of(store: ObjectStore, key: str) -> str:
+    return hashlib.sha256(b"".join(store.read(key))).hexdigest()
+
+
+def test_ensure_bucket_is_idempotent_and_wrong_credentials_are_explained(
+    tmp_path: Path, seaweedfs: SeaweedFS, store: ObjectStore
+) -> None:
+    store.ensure_bucket()
+    env = make_env(tmp_path, **s3_env(seaweedfs))
+    env["AWS_SECRET_ACCESS_KEY"] = "wrong-secret"
+    with pytest.raises(StorageError):
+        ObjectStore(Settings.from_env(env)).ensure_bucket()
+
+
+def test_multipart_stream_stores_exact_bytes(store: ObjectStore) -> None:
+    data = video(12 * MiB)
+    parts_done: list[int] = []
+    stored = upload_stream(
+        store,
+        "t/a.mp4",
+        chunks(data),
+        part_size=5 * MiB,
+        expected_size=len(data),
+        on_part=parts_done.append,
+    )
+    assert stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert digest_of(store, "t/a.mp4") == stored.sha256
+    assert parts_done == [5 * MiB, 10 * MiB, len(data)]
+    assert store.open_uploads("t/") == []
+
+
+def test_existing_identical_object_counts_as_success(store: ObjectStore) -> None:
+    data = video(1 * MiB, seed=2)
+    first = upload_stream(store, "t/same.mp4", chunks(data), part_size=5 * MiB)
+    again = upload_stream(store, "t/same.mp4", chunks(data), part_size=5 * MiB)
+    assert first.created
+    assert not again.created
+    assert again.sha256 == first.sha256
+    assert store.open_uploads("t/same") == []
+
+
+def test_existing_different_object_is_never_overwritten(store: ObjectStore) -> None:
+    upload_stream(store, "t/diff.mp4", chunks(video(MiB, seed=3)), part_size=5 * MiB)
+    with pytest.raises(StorageError, match="different object"):
+        upload_stream(store, "t/diff.mp4", chunks(video(MiB, seed=4)), part_size=5 * MiB)
+    assert digest_of(store, "t/diff.mp4") == hashlib.sha256(video(MiB, seed=3)).hexdigest()
+    assert store.open_uploads("t/diff") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "expected", "message"),
+    [
+        (b"<html>not a video</html>" * 10, None, "not an MP4"),
+        (video(MiB)[: MiB // 2], MiB, "ended after"),
+        (b"", None, "empty"),
+    ],
+)
+def test_bad_bodies_are_refused_and_leave_nothing(
+    store: ObjectStore, data: bytes, expected: int | None, message: str
+) -> None:
+    key = f"t/bad-{message.replace(' ', '-')}.mp4"
+    with pytest.raises(FetchError, match=message):
+        upload_stream(store, key, chunks(data), part_size=5 * MiB, expected_size=expected)
+    assert store.head(key) is None
+    assert store.open_uploads(key) == []
+
+
+# ── the worker, end to end on one task ──
+
+
+class Source:
+    """A video source whose answers the test scripts."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.statuses: list[int] = []
+        self.hits = 0
+
+    async def endpoint(self, _request: Request) -> Response:
+        self.hits += 1
+        status = self.statuses.pop(0) if self.statuses else 200
+        if status != 200:
+            return Response(b"nope", status_code=status)
+        return Response(self.data, media_type="video/mp4")
+
+
+@pytest.fixture
+def source() -> Iterator[tuple[Source, str]]:
+    src = Source(video(7 * MiB, seed=9))
+    app = Starlette(routes=[Route("/v.mp4", src.endpoint)])
+    with run_server(app) as base:
+        yield src, f"{base}/v.mp4"
+
+
+@pytest.fixture
+def worker_db(s3_settings: Settings) -> Iterator[Database]:
+    db = Database.open(s3_settings.database_url)
+    migrate(db)
+    yield db
+    db.close()
+
+
+def completed_job(db: Database, url: str, *, deadline_in: float = 3600) -> str:
+    job_id = clock.new_id("job")
+    now = clock.to_db(clock.now())
+    with db.transaction() as conn:
+        conn.execute(
+            "insert_job",
+            id=job_id,
+            provider="evolink",
+            model="m",
+            prompt="p",
+            params="{}",
+            status="completed",
+            now=now,
+        )
+        conn.execute(
+            "enqueue_archive",
+            job_id=job_id,
+            source_url=url,
+            now=now,
+            deadline_at=clock.to_db(clock.now() + timedelta(seconds=deadline_in)),
+        )
+    return job_id
+
+
+def row(db: Database, query: str, job_id: str) -> dict[str, object]:
+    with db.reading() as conn:
+        found = conn.fetch_one(
+            query, **({"id": job_id} if query == "get_job" else {"job_id": job_id})
+        )
+    assert found is not None
+    return found
+
+
+def test_worker_archives_a_completed_job(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    job_id = completed_job(worker_db, url)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    assert not worker.run_once()  # nothing left
+    asset = row(worker_db, "get_asset", job_id)
+    job = row(worker_db, "get_job", job_id)
+    assert job["status"] == "stored"
+    assert asset["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert asset["size_bytes"] == len(src.data)
+    assert str(asset["object_key"]).endswith(f"/{job_id}.mp4")
+    assert digest_of(store, str(asset["object_key"])) == asset["sha256"]
+    assert src.hits == 1
+    worker.stop()
+
+
+def test_worker_retries_a_flaky_source_with_backoff(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    src.statuses = [500]
+    job_id = completed_job(worker_db, url)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    task = row(worker_db, "get_archive_task", job_id)
+    assert task["state"] == "queued"
+    assert "500" in str(task["last_error"])
+    assert str(task["not_before"]) > clock.to_db(clock.now())
+    assert not worker.run_once()  # backing off: not ready yet
+    with worker_db.transaction() as conn:
+        conn._raw.execute("UPDATE archive_tasks SET not_before = ?", (clock.to_db(clock.now()),))
+    assert worker.run_once()
+    assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    worker.stop()
+
+
+def test_worker_gives_up_on_a_gone_link_and_says_why(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    src.statuses = [404]
+    job_id = completed_job(worker_db, url)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    assert row(worker_db, "get_archive_task", job_id)["state"] == "failed"
+    job = row(worker_db, "get_job", job_id)
+    assert job["status"] == "completed"
+    assert "404" in str(job["attention"])
+    worker.stop()
+
+
+def test_worker_expires_a_job_past_its_link_deadline(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    job_id = completed_job(worker_db, url, deadline_in=-1)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    job = row(worker_db, "get_job", job_id)
+    assert job["status"] == "expired"
+    assert "expired" in str(job["attention"])
+    assert src.hits == 0
+    worker.stop()
+
+
+def test_private_addresses_are_refused_outside_insecure_mode(
+    tmp_path: Path, seaweedfs: SeaweedFS, store: ObjectStore, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    env = make_env(tmp_path, **s3_env(seaweedfs))
+    env.pop("RECEIVER_INSECURE")
+    env["RECEIVER_PUBLIC_URL"] = "https://receiver.example.com"
+    env["EVOLINK_BASE_URL"] = "https://api.evolink.ai"
+    settings = Settings.from_env(env)
+    db = Database.open(settings.database_url)
+    migrate(db)
+    job_id = completed_job(db, url)
+    worker = ArchiveWorker(db, store, settings)
+    assert worker.run_once()
+    assert row(db, "get_archive_task", job_id)["state"] == "failed"
+    assert "https only" in str(row(db, "get_job", job_id)["attention"])
+    job_id = completed_job(db, url.replace("http://", "https://"))
+    assert worker.run_once()
+    assert "not a public address" in str(row(db, "get_job", job_id)["attention"])
+    assert src.hits == 0
+    worker.stop()
+    db.close()
