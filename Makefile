@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-fast lint format bench clean
+.PHONY: help install run test test-fast lint format bench clean lock
 
 help:
 	@echo "make run    - start SeaweedFS, the provider simulator, the receiver and a worker (receiver dev)"
@@ -34,6 +34,7 @@ format: $(STAMP)
 	$(BIN)/ruff format receiver tests
 
 test: lint
+	bash infra/ensure-postgres.sh
 	$(BIN)/pytest
 
 test-fast: $(STAMP)
@@ -41,6 +42,13 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Refresh requirements.lock from what pyproject.toml asks for today.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -e '.[dev]'
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+	rm -rf .venv-lock
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -235,10 +235,10 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from receiver.store.database import Database
+    from receiver.store.database import open_database
     from receiver.store.migrate import migrate
 
-    db = Database.open(settings.database_url)
+    db = open_database(settings.database_url)
     try:
         applied = migrate(db)
     finally:

@@ -14,7 +14,7 @@ from receiver import providers
 from receiver.config import Settings
 from receiver.providers.base import Provider
 from receiver.storage import ObjectStore
-from receiver.store.database import Database
+from receiver.store.database import Database, open_database
 from receiver.store.migrate import migrate
 from receiver.tokens import CallbackSigner
 
@@ -29,7 +29,7 @@ class Context:
 
     @cached_property
     def db(self) -> Database:
-        db = Database.open(self.settings.database_url)
+        db = open_database(self.settings.database_url)
         migrate(db)
         return db
 

@@ -60,6 +60,7 @@ def _available(dialect: str) -> list[Migration]:
 
 def pending_migrations(db: Database) -> list[Migration]:
     with db.transaction() as conn:
+        conn.fetch_one("lock_migrations")
         conn.execute_script(_CREATE_TABLE)
         applied = {row["version"] for row in conn.fetch_all("applied_migrations")}
     return [m for m in _available(db.dialect) if m.version not in applied]
@@ -70,7 +71,8 @@ def migrate(db: Database) -> list[Migration]:
     applied = []
     for migration in pending_migrations(db):
         with db.transaction() as conn:
-            # Re-check inside the write lock: another process may have just applied it.
+            conn.fetch_one("lock_migrations")
+            # Re-check inside the lock: another process may have just applied it.
             done = {row["version"] for row in conn.fetch_all("applied_migrations")}
             if migration.version in done:
                 continue

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from importlib import resources
 
-__all__ = ["Queries", "parse_queries"]
+__all__ = ["Queries", "parse_queries", "to_dialect"]
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 # ":name" but not the "::" of a PostgreSQL cast, nor a ":" inside a word like "12:30".
@@ -32,6 +32,11 @@ def parse_queries(text: str) -> dict[str, str]:
     return queries
 
 
+def to_dialect(sql: str, dialect: str) -> str:
+    """``sql`` with ``:name`` parameters in the placeholder style of ``dialect``'s driver."""
+    return _PARAM.sub(r"%(\1)s", sql) if dialect == "postgresql" else sql
+
+
 class Queries(Mapping[str, str]):
     """The queries of one dialect, by name."""
 
@@ -41,9 +46,7 @@ class Queries(Mapping[str, str]):
         override = sql_dir / f"queries.{dialect}.sql"
         if override.is_file():
             queries.update(parse_queries(override.read_text()))
-        if dialect == "postgresql":
-            queries = {name: _PARAM.sub(r"%(\1)s", sql) for name, sql in queries.items()}
-        self._queries = queries
+        self._queries = {name: to_dialect(sql, dialect) for name, sql in queries.items()}
 
     def __getitem__(self, name: str) -> str:
         return self._queries[name]

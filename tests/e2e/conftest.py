@@ -96,7 +96,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, seaweedfs: SeaweedFS) -> Iterator[Stack]:
+def stack(tmp_path: Path, seaweedfs: SeaweedFS, database_url: str) -> Iterator[Stack]:
     receiver_port, simulator_port = free_ports(2)
     env = {
         **os.environ,
@@ -105,6 +105,7 @@ def stack(tmp_path: Path, seaweedfs: SeaweedFS) -> Iterator[Stack]:
         "EVOLINK_BASE_URL": f"http://127.0.0.1:{simulator_port}",
         "EVOLINK_API_KEY": "sk-evo-e2e",
         "RECEIVER_PART_SIZE": "5MiB",
+        "RECEIVER_DATABASE_URL": database_url,
     }
     sim_log, receiver_log = tmp_path / "simulator.log", tmp_path / "receiver.log"
     simulator = _spawn(

@@ -21,9 +21,9 @@ from receiver.config import Settings
 from receiver.errors import FetchError, StorageError
 from receiver.seaweed import SeaweedFS
 from receiver.storage import ObjectStore
-from receiver.store.database import Database
+from receiver.store.database import Database, open_database
 from receiver.store.migrate import migrate
-from tests.conftest import make_env, s3_env
+from tests.conftest import make_env, run_sql, s3_env
 from tests.servers import run_server
 
 pytestmark = pytest.mark.integration
@@ -39,8 +39,15 @@ def video(size: int, seed: int = 1) -> bytes:
 
 
 @pytest.fixture
-def s3_settings(tmp_path: Path, seaweedfs: SeaweedFS) -> Settings:
-    return Settings.from_env(make_env(tmp_path, RECEIVER_PART_SIZE="5MiB", **s3_env(seaweedfs)))
+def s3_settings(tmp_path: Path, seaweedfs: SeaweedFS, database_url: str) -> Settings:
+    return Settings.from_env(
+        make_env(
+            tmp_path,
+            RECEIVER_PART_SIZE="5MiB",
+            RECEIVER_DATABASE_URL=database_url,
+            **s3_env(seaweedfs),
+        )
+    )
 
 
 @pytest.fixture
@@ -152,7 +159,7 @@ def source() -> Iterator[tuple[Source, str]]:
 
 @pytest.fixture
 def worker_db(s3_settings: Settings) -> Iterator[Database]:
-    db = Database.open(s3_settings.database_url)
+    db = open_database(s3_settings.database_url)
     migrate(db)
     yield db
     db.close()
@@ -223,8 +230,7 @@ def test_worker_retries_a_flaky_source_with_backoff(
     assert "500" in str(task["last_error"])
     assert str(task["not_before"]) > clock.to_db(clock.now())
     assert not worker.run_once()  # backing off: not ready yet
-    with worker_db.transaction() as conn:
-        conn._raw.execute("UPDATE archive_tasks SET not_before = ?", (clock.to_db(clock.now()),))
+    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
     assert worker.run_once()
     assert row(worker_db, "get_job", job_id)["status"] == "stored"
     worker.stop()
@@ -260,15 +266,20 @@ def test_worker_expires_a_job_past_its_link_deadline(
 
 
 def test_private_addresses_are_refused_outside_insecure_mode(
-    tmp_path: Path, seaweedfs: SeaweedFS, store: ObjectStore, source: tuple[Source, str]
+    tmp_path: Path,
+    seaweedfs: SeaweedFS,
+    s3_settings: Settings,
+    store: ObjectStore,
+    source: tuple[Source, str],
 ) -> None:
     src, url = source
     env = make_env(tmp_path, **s3_env(seaweedfs))
+    env["RECEIVER_DATABASE_URL"] = s3_settings.database_url
     env.pop("RECEIVER_INSECURE")
     env["RECEIVER_PUBLIC_URL"] = "https://receiver.example.com"
     env["EVOLINK_BASE_URL"] = "https://api.evolink.ai"
     settings = Settings.from_env(env)
-    db = Database.open(settings.database_url)
+    db = open_database(settings.database_url)
     migrate(db)
     job_id = completed_job(db, url)
     worker = ArchiveWorker(db, store, settings)

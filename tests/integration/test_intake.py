@@ -16,6 +16,7 @@ from receiver.providers import evolink_protocol
 from receiver.providers.evolink import EvoLinkProvider
 from receiver.store.database import Database
 from receiver.tokens import CallbackClaims, CallbackSigner
+from tests.conftest import run_sql
 
 pytestmark = pytest.mark.integration
 
@@ -60,13 +61,9 @@ def deliver(db: Database, job_id: str, raw: bytes, source: str = "callback") -> 
     return ingest(db, job_id, snapshot, delivery).outcome
 
 
-def count(db: Database, sql_table: str, job_id: str) -> int:
-    with db.reading() as conn:
-        key = "job_id"
-        rows = conn._raw.execute(
-            f"SELECT COUNT(*) AS n FROM {sql_table} WHERE {key} = ?", (job_id,)
-        ).fetchone()
-    return int(rows["n"])
+def count(db: Database, table: str, job_id: str) -> int:
+    (row,) = run_sql(db, f"SELECT COUNT(*) AS n FROM {table} WHERE job_id = :job_id", job_id=job_id)
+    return int(row["n"])
 
 
 def job_status(db: Database, job_id: str) -> JobStatus:
@@ -148,9 +145,9 @@ def test_task_mismatch_and_unknown_job_are_rejected_and_logged(db: Database) -> 
     result = ingest(db, "job_missing", snapshot, IncomingDelivery(provider="evolink", body=raw))
     assert (result.outcome, result.status_code) == (DeliveryOutcome.REJECTED, 404)
     with db.reading() as conn:
-        logged = conn._raw.execute(
-            "SELECT outcome, reason FROM deliveries WHERE task_id = 'task-other'"
-        ).fetchall()
+        logged = conn.fetch_all(
+            "list_deliveries", job_id=None, outcome=None, task_id="task-other", since=None, limit=10
+        )
     assert [row["outcome"] for row in logged] == ["rejected", "rejected"]
 
 

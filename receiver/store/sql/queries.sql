@@ -4,6 +4,10 @@
 -- name: applied_migrations
 SELECT version FROM schema_migrations ORDER BY version;
 
+-- name: lock_migrations
+-- Serialises migrating processes (SQLite's BEGIN IMMEDIATE already does; see the override).
+SELECT 1;
+
 -- name: record_migration
 INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :applied_at);
 
@@ -24,8 +28,8 @@ SELECT j.*,
        a.content_type AS asset_content_type, a.etag AS asset_etag,
        a.stored_at AS asset_stored_at
 FROM jobs j LEFT JOIN assets a ON a.job_id = j.id
-WHERE (:status IS NULL OR j.status = :status)
-  AND (:before IS NULL OR j.id < :before)
+WHERE (CAST(:status AS TEXT) IS NULL OR j.status = :status)
+  AND (CAST(:before AS TEXT) IS NULL OR j.id < :before)
 ORDER BY j.id DESC
 LIMIT :limit;
 
@@ -79,6 +83,16 @@ INSERT INTO deliveries (id, provider, source, job_id, task_id, provider_status, 
                         client_addr, headers, body, body_size, received_at)
 VALUES (:id, :provider, :source, :job_id, :task_id, :provider_status, :outcome, :reason,
         :client_addr, :headers, :body, :body_size, :received_at);
+
+-- name: list_deliveries
+-- Newest first, every filter optional.
+SELECT * FROM deliveries
+WHERE (CAST(:job_id AS TEXT) IS NULL OR job_id = :job_id)
+  AND (CAST(:outcome AS TEXT) IS NULL OR outcome = :outcome)
+  AND (CAST(:task_id AS TEXT) IS NULL OR task_id = :task_id)
+  AND (CAST(:since AS TEXT) IS NULL OR received_at >= :since)
+ORDER BY received_at DESC, id DESC
+LIMIT :limit;
 
 -- name: list_job_deliveries
 SELECT * FROM deliveries WHERE job_id = :job_id ORDER BY received_at, id;

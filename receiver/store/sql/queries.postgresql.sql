@@ -1,0 +1,19 @@
+-- PostgreSQL versions of the queries that need its own features (see queries.sql).
+
+-- name: lock_migrations
+SELECT pg_advisory_xact_lock(7420111);
+
+-- name: claim_archive_task
+-- SKIP LOCKED: concurrent workers each take a different task instead of queueing on one.
+UPDATE archive_tasks
+SET state = 'running', lease_owner = :owner, lease_expires_at = :lease_until,
+    attempts = attempts + 1, updated_at = :now
+WHERE job_id = (
+    SELECT job_id FROM archive_tasks
+    WHERE (state = 'queued' AND not_before <= :now)
+       OR (state = 'running' AND lease_expires_at < :now)
+    ORDER BY deadline_at, job_id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING *;
