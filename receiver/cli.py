@@ -11,10 +11,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from receiver import logs
-from receiver.config import Settings
+from receiver.config import Settings, parse_duration
 from receiver.errors import ConfigError, ReceiverError, ValidationError
 
 __all__ = ["main"]
@@ -69,7 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_submit(commands)
+    _add_inspection(commands)
+    _add_services(commands)
+    return parser
 
+
+def _add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     submit = commands.add_parser("submit", help="submit a text- or image-to-video job")
     submit.add_argument("prompt", help="what the video should show (at most 2500 characters)")
     submit.add_argument("--image", metavar="URL", help="first-frame image URL (image-to-video)")
@@ -82,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--json", action="store_true", help="print the job as JSON")
     submit.set_defaults(run=_submit)
 
+
+def _add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     jobs = commands.add_parser("jobs", help="list jobs, newest first")
     jobs.add_argument("--status", help="only jobs in this status")
     jobs.add_argument("--limit", type=int, default=50)
@@ -93,6 +102,30 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=_show)
 
+    callback_url = commands.add_parser(
+        "callback-url",
+        help="print a signed callback URL for jobs you submit from your own code",
+        description="A callback on this URL creates the job on arrival (task id from the body, "
+        "confirmed with the provider when an API key is configured). Valid for "
+        "RECEIVER_TOKEN_MAX_AGE.",
+    )
+    callback_url.add_argument("--label", help="a name shown on the jobs it creates")
+    callback_url.set_defaults(run=_callback_url)
+
+    deliveries = commands.add_parser(
+        "deliveries", help="the raw delivery log: every request to a callback route"
+    )
+    deliveries.add_argument("--job", help="only deliveries of this job")
+    deliveries.add_argument(
+        "--outcome", help="accepted, duplicate, stale, unknown_status or rejected"
+    )
+    deliveries.add_argument("--since", type=_duration, help="only newer ones, e.g. 30m, 24h, 7d")
+    deliveries.add_argument("--limit", type=int, default=100)
+    deliveries.add_argument("--json", action="store_true", help="print JSON lines")
+    deliveries.set_defaults(run=_deliveries)
+
+
+def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser("serve", help="run the receiver (and, by default, a worker)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -125,7 +158,6 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=8000, help="receiver port (default 8000)")
     dev.add_argument("--no-demo", action="store_true", help="do not submit a demo job")
     dev.set_defaults(run=_dev)
-    return parser
 
 
 # ── commands ──
@@ -198,6 +230,43 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _callback_url(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver.tokens import CallbackClaims
+
+    ctx = _context(settings)
+    claims = CallbackClaims(provider="evolink", label=args.label)
+    print(ctx.signer.callback_url(settings.require_public_url(), claims))
+    return 0
+
+
+def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import deliveries, presenters
+
+    ctx = _context(settings)
+    try:
+        try:
+            found = deliveries.list_deliveries(
+                ctx, job_id=args.job, outcome=args.outcome, since=args.since, limit=args.limit
+            )
+        except ValueError:
+            raise ValidationError("--outcome", f"no such outcome {args.outcome!r}") from None
+    finally:
+        ctx.close()
+    if args.json:
+        for delivery in found:
+            print(json.dumps(presenters.delivery_json(delivery)))
+    else:
+        print(presenters.text_deliveries(found))
+    return 0
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return timedelta(seconds=parse_duration(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -205,7 +274,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from receiver.web import create_app
 
     ctx = _context(settings)
-    worker = None if args.no_worker else ArchiveWorker(ctx.db, ctx.store, settings)
+    worker = (
+        None
+        if args.no_worker
+        else ArchiveWorker(ctx.db, ctx.store, settings, provider_for=ctx.provider)
+    )
     app = create_app(ctx, worker=worker)
     try:
         # access_log=False: uvicorn's access log prints paths, and callback paths hold

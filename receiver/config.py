@@ -8,6 +8,7 @@ are wrapped in :class:`Secret` so they never show up in a repr or a log line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -145,6 +146,21 @@ def _check_url(name: str, url: str, *, https_only: bool) -> str:
     return url.rstrip("/")
 
 
+def _proxies(text: str) -> tuple[str, ...]:
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                "RECEIVER_TRUSTED_PROXIES",
+                f"{item!r} is not an IP address or network (examples: 127.0.0.1, 10.0.0.0/8)",
+            ) from None
+    return tuple(networks)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything receiver can be told, already parsed and checked."""
@@ -169,6 +185,10 @@ class Settings:
     evolink_base_url: str = "https://api.evolink.ai"
 
     max_body_bytes: int = 1024 * 1024
+    rejected_retention: float = 7 * 86400.0
+    trusted_proxies: tuple[str, ...] = ()
+    confirm_with_provider: bool = False
+    request_timeout: float = 10.0
     part_size: int = 8 * 1024 * 1024
     archive_concurrency: int = 2
     max_video_bytes: int = 2 * 1024**3
@@ -253,6 +273,10 @@ class Settings:
             evolink_api_key=env.secret("EVOLINK_API_KEY"),
             evolink_base_url=evolink_base,
             max_body_bytes=env.size("RECEIVER_MAX_BODY_BYTES", "1MiB"),
+            rejected_retention=env.duration("RECEIVER_REJECTED_RETENTION", "7d"),
+            trusted_proxies=_proxies(env.text("RECEIVER_TRUSTED_PROXIES") or ""),
+            confirm_with_provider=env.flag("RECEIVER_CONFIRM_WITH_PROVIDER"),
+            request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT", "10s"),
             part_size=part_size,
             archive_concurrency=env.integer("RECEIVER_ARCHIVE_CONCURRENCY", 2),
             max_video_bytes=env.size("RECEIVER_MAX_VIDEO_BYTES", "2GiB"),

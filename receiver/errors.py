@@ -22,6 +22,7 @@ wrapped at the boundary (``raise ... from exc``) and never leak through.
     ├── StorageError           the S3 store refused or failed an operation
     ├── FetchError             a video could not be downloaded (retryable unless ``permanent``)
     │   └── UnsafeURL          the video URL points somewhere we never fetch from
+    ├── ConfirmationError      the provider's task API did not confirm a completed callback
     └── ServiceError           a bundled service (SeaweedFS, simulator) failed to start
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 __all__ = [
     "CallbackRejected",
     "ConfigError",
+    "ConfirmationError",
     "FetchError",
     "NotFoundError",
     "ProviderAuthError",
@@ -159,6 +161,17 @@ class UnsafeURL(FetchError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message, permanent=True)
+
+
+class ConfirmationError(ReceiverError):
+    """The provider did not confirm that the task completed."""
+
+    def __init__(
+        self, message: str | None = None, *, permanent: bool = False, retry_after: float = 0.0
+    ) -> None:
+        self.permanent = permanent
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class ServiceError(ReceiverError):

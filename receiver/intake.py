@@ -62,27 +62,61 @@ def receive_callback(
     provider: Provider,
     token: str,
     delivery: IncomingDelivery,
+    *,
+    confirm: bool = False,
+    confirm_external: bool = False,
 ) -> IntakeResult:
-    """Judge a live callback: token, then body, then :func:`ingest`."""
+    """Judge a live callback: token, then body, then :func:`ingest`.
+
+    ``confirm``: archive only after the provider's task API confirms the completion.
+    ``confirm_external``: the same, for jobs adopted from unbound callback URLs.
+    """
     try:
         claims = signer.verify(token, provider=provider.name)
     except TokenExpired as exc:
         return reject(db, delivery, "expired_token", exc.message, 403)
     except TokenError as exc:
         return reject(db, delivery, "bad_token", exc.message, 403)
-    if claims.job_id is None:
-        return reject(db, delivery, "unbound_token", "this token is not bound to a job", 403)
     try:
         snapshot = provider.parse_callback(delivery.body)
     except ValueError as exc:
         return reject(
             db, delivery, "malformed", f"malformed callback body: {exc}", 400, job_id=claims.job_id
         )
-    return ingest(db, claims.job_id, snapshot, delivery)
+    if claims.job_id is None:
+        job_id = adopt_external_job(db, provider.name, snapshot, label=claims.label)
+        return ingest(db, job_id, snapshot, delivery, confirm=confirm or confirm_external)
+    return ingest(db, claims.job_id, snapshot, delivery, confirm=confirm)
+
+
+def adopt_external_job(
+    db: Database, provider: str, snapshot: TaskSnapshot, *, label: str | None
+) -> str:
+    """The job of a task submitted by other code, created on its first callback."""
+    now = clock.to_db(clock.now())
+    with db.transaction() as conn:
+        conn.execute(
+            "adopt_external_job",
+            id=clock.new_id("job"),
+            provider=provider,
+            model=snapshot.model or "unknown",
+            prompt=f"(submitted elsewhere{f': {label}' if label else ''})",
+            params=json.dumps({"external": True, "label": label}),
+            task_id=snapshot.task_id,
+            now=now,
+        )
+        row = conn.fetch_one("get_job_by_task", provider=provider, task_id=snapshot.task_id)
+    assert row is not None
+    return str(row["id"])
 
 
 def ingest(
-    db: Database, job_id: str, snapshot: TaskSnapshot, delivery: IncomingDelivery
+    db: Database,
+    job_id: str,
+    snapshot: TaskSnapshot,
+    delivery: IncomingDelivery,
+    *,
+    confirm: bool = False,
 ) -> IntakeResult:
     """Apply ``snapshot`` to job ``job_id`` and record ``delivery``, in one transaction."""
     bound = log.bind(job_id=job_id, task_id=snapshot.task_id, source=delivery.source)
@@ -110,7 +144,7 @@ def ingest(
                     reason="task_mismatch: the body's task id is not this job's",
                 )
             else:
-                result = _apply(conn, job, snapshot, delivery)
+                result = _apply(conn, job, snapshot, delivery, confirm=confirm)
     bound.info(
         "intake.delivery", outcome=result.outcome, reason=result.reason, status=snapshot.raw_status
     )
@@ -141,7 +175,7 @@ def reject(
 
 
 def _apply(
-    conn: Connection, job: Job, snapshot: TaskSnapshot, delivery: IncomingDelivery
+    conn: Connection, job: Job, snapshot: TaskSnapshot, delivery: IncomingDelivery, *, confirm: bool
 ) -> IntakeResult:
     now = clock.to_db(clock.now())
     for _ in range(_CAS_ATTEMPTS):
@@ -182,7 +216,7 @@ def _apply(
             error_message=snapshot.error_message,
         )
         if transition.to == JobStatus.COMPLETED:
-            _enqueue_archive(conn, job.id, snapshot, delivery.received_at, now)
+            _enqueue_archive(conn, job.id, snapshot, delivery.received_at, now, confirm=confirm)
     elif snapshot.status == TaskStatus.UNKNOWN:
         attention = f"the provider reported an unknown status {snapshot.raw_status!r}"
         conn.execute("flag_job", id=job.id, attention=attention, now=now)
@@ -200,9 +234,15 @@ def _apply(
 
 
 def _enqueue_archive(
-    conn: Connection, job_id: str, snapshot: TaskSnapshot, received_at: datetime, now: str
+    conn: Connection,
+    job_id: str,
+    snapshot: TaskSnapshot,
+    received_at: datetime,
+    now: str,
+    *,
+    confirm: bool,
 ) -> None:
-    if not snapshot.video_urls:
+    if not snapshot.video_urls and not confirm:
         attention = "the provider reported the task completed but gave no video URL"
         conn.execute("flag_job", id=job_id, attention=attention, now=now)
         events.append(conn, job_id, "job.attention", reason=attention)
@@ -210,7 +250,9 @@ def _enqueue_archive(
     conn.execute(
         "enqueue_archive",
         job_id=job_id,
-        source_url=snapshot.video_urls[0],
+        # With confirmation the worker asks the provider for the URL; this one is a hint.
+        source_url=snapshot.video_urls[0] if snapshot.video_urls else "",
+        confirm_first=int(confirm),
         # The link dies 24 h after generation; the callback comes right after it, so its
         # arrival is a close, slightly conservative stand-in for the generation time.
         deadline_at=clock.to_db(received_at + LINK_LIFETIME),

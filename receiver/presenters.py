@@ -11,7 +11,16 @@ from typing import Any
 from receiver.jobs import JobDetails, JobSummary
 from receiver.store.records import Asset, Delivery, Event, Job
 
-__all__ = ["asset_json", "details_json", "job_json", "summary_json", "text_details", "text_table"]
+__all__ = [
+    "asset_json",
+    "delivery_json",
+    "details_json",
+    "job_json",
+    "summary_json",
+    "text_deliveries",
+    "text_details",
+    "text_table",
+]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -126,6 +135,29 @@ def text_table(summaries: list[JobSummary]) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
         + "  "
         + row[-1]
+        for row in rows
+    )
+
+
+def text_deliveries(deliveries: list[Delivery]) -> str:
+    if not deliveries:
+        return "no deliveries match"
+    rows = [("RECEIVED", "DELIVERY", "JOB", "SOURCE", "STATUS", "OUTCOME", "REASON")]
+    rows += [
+        (
+            d.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            d.id,
+            d.job_id or "-",
+            d.source,
+            d.provider_status or "-",
+            d.outcome.value,
+            d.reason or "",
+        )
+        for d in deliveries
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
         for row in rows
     )
 

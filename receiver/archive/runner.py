@@ -23,7 +23,7 @@ log = structlog.get_logger(__name__)
 
 
 def run_worker(ctx: Context, *, shutdown_timeout: float = 30.0) -> None:
-    worker = ArchiveWorker(ctx.db, ctx.store, ctx.settings)
+    worker = ArchiveWorker(ctx.db, ctx.store, ctx.settings, provider_for=ctx.provider)
     stop = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:

@@ -13,16 +13,20 @@ import os
 import random
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
 import structlog
 
-from receiver import clock, events
+from receiver import clock, events, providers
+from receiver.archive.confirm import confirmed_video_url
 from receiver.archive.fetch import FetchPolicy, open_video
 from receiver.archive.upload import StoredObject, upload_stream
 from receiver.config import Settings
-from receiver.errors import FetchError, ReceiverError, StorageError
+from receiver.errors import ConfirmationError, FetchError, ReceiverError, StorageError
+from receiver.housekeeping import Housekeeper
+from receiver.providers.base import Provider
 from receiver.storage import ObjectStore, asset_key
 from receiver.store.database import Database
 from receiver.store.records import ArchiveTask, Job
@@ -46,11 +50,13 @@ class ArchiveWorker:
         store: ObjectStore,
         settings: Settings,
         *,
+        provider_for: Callable[[str], Provider] | None = None,
         lease_seconds: float = 120.0,
         idle_seconds: float = 1.0,
     ) -> None:
         self._db = db
         self._store = store
+        self._provider_for = provider_for or (lambda name: providers.build(name, settings))
         self._settings = settings
         self._lease = timedelta(seconds=lease_seconds)
         self._idle = idle_seconds
@@ -62,6 +68,7 @@ class ArchiveWorker:
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._housekeeper = Housekeeper(db, settings)
 
     # ── lifecycle ──
 
@@ -71,6 +78,7 @@ class ArchiveWorker:
             thread = threading.Thread(target=self._loop, name=f"archive-{number}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        self._housekeeper.start()
         log.info("worker.started", worker=self.worker_id, threads=len(self._threads))
 
     def wake(self) -> None:
@@ -83,6 +91,7 @@ class ArchiveWorker:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self._housekeeper.stop()
         self._http.close()
         log.info("worker.stopped", worker=self.worker_id)
 
@@ -131,17 +140,36 @@ class ArchiveWorker:
         key = asset_key(self._settings.s3_prefix, job.id, job.created_at)
         log.info("archive.started", key=key, attempt=task.attempts)
         try:
-            stored = self._download_and_upload(task, key)
+            source_url = self._source_url(task, job)
+            stored = self._download_and_upload(task, source_url, key)
         except LeaseLost:
             log.warning("archive.lease_lost")
             return
-        except (FetchError, StorageError) as exc:
+        except (FetchError, StorageError, ConfirmationError) as exc:
             self._failed(task, exc)
             return
         self._record_stored(task, stored)
 
-    def _download_and_upload(self, task: ArchiveTask, key: str) -> StoredObject:
-        with open_video(self._http, task.source_url, self._policy) as response:
+    def _source_url(self, task: ArchiveTask, job: Job) -> str:
+        if not task.confirm_first:
+            return task.source_url
+        url = confirmed_video_url(self._provider_for(job.provider), job)
+        now = clock.to_db(clock.now())
+        with self._db.transaction() as conn:
+            if not conn.execute(
+                "set_archive_source",
+                job_id=task.job_id,
+                owner=self.worker_id,
+                source_url=url,
+                now=now,
+            ):
+                raise LeaseLost()
+            events.append(conn, task.job_id, "job.confirmed", source="provider_task_api")
+        log.info("archive.confirmed_with_provider")
+        return url
+
+    def _download_and_upload(self, task: ArchiveTask, url: str, key: str) -> StoredObject:
+        with open_video(self._http, url, self._policy) as response:
             length = response.headers.get("content-length")
             return upload_stream(
                 self._store,
@@ -212,9 +240,13 @@ class ArchiveWorker:
             reused_existing=not stored.created,
         )
 
-    def _failed(self, task: ArchiveTask, exc: FetchError | StorageError) -> None:
-        permanent = isinstance(exc, FetchError) and exc.permanent
+    def _failed(
+        self, task: ArchiveTask, exc: FetchError | StorageError | ConfirmationError
+    ) -> None:
+        permanent = isinstance(exc, FetchError | ConfirmationError) and exc.permanent
         delay = _backoff(task.attempts)
+        if isinstance(exc, ConfirmationError):
+            delay = max(delay, exc.retry_after)
         retry_at = clock.now() + timedelta(seconds=delay)
         now = clock.to_db(clock.now())
         if retry_at >= task.deadline_at:

@@ -87,6 +87,8 @@ class Provider(Protocol):
 
     #: The route segment of this provider's callbacks: ``/callbacks/<name>/<token>``.
     name: str
+    #: Whether we hold credentials to query the provider (and so to confirm callbacks).
+    has_credentials: bool
 
     def validate(self, request: JobRequest) -> JobRequest:
         """Check a request by the provider's documented rules; return it with defaults filled.

@@ -44,7 +44,7 @@ class EvoLinkProvider:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         # Without a key the adapter still parses callbacks; only requests need one.
-        self._has_key = api_key is not None
+        self.has_credentials = api_key is not None
         self._client = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {api_key.reveal()}"} if api_key else {},
@@ -76,7 +76,7 @@ class EvoLinkProvider:
         self._client.close()
 
     def _task(self, method: str, path: str, **kwargs: Any) -> TaskSnapshot:
-        if not self._has_key:
+        if not self.has_credentials:
             raise ConfigError("EVOLINK_API_KEY", "is not set: your EvoLink API key (sk-evo-...)")
         try:
             response = self._client.request(method, path, **kwargs)

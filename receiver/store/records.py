@@ -136,6 +136,7 @@ class ArchiveTask:
     lease_owner: str | None
     lease_expires_at: datetime | None
     last_error: str | None
+    confirm_first: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> Self:
@@ -149,6 +150,7 @@ class ArchiveTask:
             lease_owner=row["lease_owner"],
             lease_expires_at=_when(row["lease_expires_at"]),
             last_error=row["last_error"],
+            confirm_first=bool(row["confirm_first"]),
         )
 
 

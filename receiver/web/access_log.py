@@ -12,6 +12,8 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from receiver.web.proxies import client_address
+
 __all__ = ["AccessLogMiddleware", "redact_path"]
 
 log = structlog.get_logger("receiver.access")
@@ -24,8 +26,9 @@ def redact_path(path: str) -> str:
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,11 +47,16 @@ class AccessLogMiddleware:
             await self.app(scope, receive, capture)
         finally:
             client = scope.get("client")
+            forwarded = dict(scope.get("headers", [])).get(b"x-forwarded-for")
             log.info(
                 "http.request",
                 method=scope["method"],
                 path=redact_path(scope["path"]),
                 status=status,
-                client=client[0] if client else None,
+                client=client_address(
+                    client[0] if client else None,
+                    forwarded.decode("latin-1") if forwarded else None,
+                    self.trusted_proxies,
+                ),
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )

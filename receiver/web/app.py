@@ -44,7 +44,7 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
             Route("/callbacks/{provider}/{token}", callback_endpoint, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        middleware=[Middleware(AccessLogMiddleware)],
+        middleware=[Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies)],
         lifespan=lifespan,
     )
     app.state.ctx = ctx

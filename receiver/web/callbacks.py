@@ -8,6 +8,8 @@ never waits on the network, well inside the provider's 10 s timeout.
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
@@ -16,6 +18,7 @@ from receiver.context import Context
 from receiver.intake import IncomingDelivery, IntakeResult, receive_callback, reject
 from receiver.lifecycle import DeliveryOutcome
 from receiver.providers import PROVIDER_NAMES
+from receiver.web.proxies import client_address
 
 __all__ = ["callback_endpoint"]
 
@@ -34,10 +37,20 @@ async def callback_endpoint(request: Request) -> JSONResponse:
         provider=provider_name,
         body=b"",
         headers=dict(request.headers),
-        client_addr=request.client.host if request.client else None,
+        client_addr=client_address(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            ctx.settings.trusted_proxies,
+        ),
     )
     try:
-        body = await _read_body(request, limit)
+        async with asyncio.timeout(ctx.settings.request_timeout):
+            body = await _read_body(request, limit)
+    except TimeoutError:
+        result = await run_in_threadpool(
+            reject, ctx.db, delivery, "timeout", "the body did not arrive in time", 408
+        )
+        return _answer(result)
     except _TooLarge:
         result = await run_in_threadpool(
             reject, ctx.db, delivery, "too_large", f"the body is over {limit} bytes", 413
@@ -64,13 +77,18 @@ async def callback_endpoint(request: Request) -> JSONResponse:
         )
         return _answer(result)
 
+    provider = ctx.provider(provider_name)
     result = await run_in_threadpool(
-        receive_callback,
-        ctx.db,
-        ctx.signer,
-        ctx.provider(provider_name),
-        request.path_params["token"],
-        delivery,
+        lambda: receive_callback(
+            ctx.db,
+            ctx.signer,
+            provider,
+            request.path_params["token"],
+            delivery,
+            confirm=ctx.settings.confirm_with_provider,
+            # A job first heard of through an unbound URL is confirmed whenever we can.
+            confirm_external=provider.has_credentials,
+        )
     )
     worker = request.app.state.worker
     if worker is not None and result.outcome == DeliveryOutcome.ACCEPTED:

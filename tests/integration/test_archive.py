@@ -183,6 +183,7 @@ def completed_job(db: Database, url: str, *, deadline_in: float = 3600) -> str:
             "enqueue_archive",
             job_id=job_id,
             source_url=url,
+            confirm_first=0,
             now=now,
             deadline_at=clock.to_db(clock.now() + timedelta(seconds=deadline_in)),
         )

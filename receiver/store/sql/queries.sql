@@ -20,6 +20,17 @@ VALUES (:id, :provider, :model, :prompt, :params, :status, :now, :now);
 -- name: get_job
 SELECT * FROM jobs WHERE id = :id;
 
+-- name: get_job_by_task
+SELECT * FROM jobs WHERE provider = :provider AND task_id = :task_id;
+
+-- name: adopt_external_job
+-- A job submitted by other code, first heard of through a callback on an unbound URL.
+-- The unique (provider, task_id) index makes concurrent first callbacks create one job.
+INSERT INTO jobs (id, provider, model, prompt, params, status, task_id, created_at,
+                  submitted_at, updated_at)
+VALUES (:id, :provider, :model, :prompt, :params, 'pending', :task_id, :now, :now, :now)
+ON CONFLICT (provider, task_id) DO NOTHING;
+
 -- name: list_jobs
 -- Newest first; :before is an exclusive id cursor (ids sort by creation time).
 SELECT j.*,
@@ -94,6 +105,11 @@ WHERE (CAST(:job_id AS TEXT) IS NULL OR job_id = :job_id)
 ORDER BY received_at DESC, id DESC
 LIMIT :limit;
 
+-- name: purge_rejected_deliveries
+-- Rejected requests are kept for a while to debug with, then forgotten, so junk sent to
+-- the callback routes cannot grow the log without bound. Valid deliveries are kept.
+DELETE FROM deliveries WHERE outcome = 'rejected' AND received_at < :before;
+
 -- name: list_job_deliveries
 SELECT * FROM deliveries WHERE job_id = :job_id ORDER BY received_at, id;
 
@@ -101,10 +117,15 @@ SELECT * FROM deliveries WHERE job_id = :job_id ORDER BY received_at, id;
 
 -- name: enqueue_archive
 -- One archive task per job, whatever the number of deliveries that ask for it.
-INSERT INTO archive_tasks (job_id, state, source_url, attempts, not_before, deadline_at,
-                           created_at, updated_at)
-VALUES (:job_id, 'queued', :source_url, 0, :now, :deadline_at, :now, :now)
+INSERT INTO archive_tasks (job_id, state, source_url, confirm_first, attempts, not_before,
+                           deadline_at, created_at, updated_at)
+VALUES (:job_id, 'queued', :source_url, :confirm_first, 0, :now, :deadline_at, :now, :now)
 ON CONFLICT (job_id) DO NOTHING;
+
+-- name: set_archive_source
+-- The provider confirmed the task: download from the URL it gave, not the callback's.
+UPDATE archive_tasks SET source_url = :source_url, confirm_first = 0, updated_at = :now
+WHERE job_id = :job_id AND lease_owner = :owner;
 
 -- name: claim_archive_task
 -- The most urgent ready task (earliest link expiry first), or one whose worker's lease
