@@ -96,7 +96,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, seaweedfs: SeaweedFS, database_url: str) -> Iterator[Stack]:
+def stack_overrides() -> dict[str, str]:
+    """Extra environment for the stack; a test module overrides this fixture to change it."""
+    return {}
+
+
+@pytest.fixture
+def stack(
+    tmp_path: Path, seaweedfs: SeaweedFS, database_url: str, stack_overrides: dict[str, str]
+) -> Iterator[Stack]:
     receiver_port, simulator_port = free_ports(2)
     env = {
         **os.environ,
@@ -106,6 +114,7 @@ def stack(tmp_path: Path, seaweedfs: SeaweedFS, database_url: str) -> Iterator[S
         "EVOLINK_API_KEY": "sk-evo-e2e",
         "RECEIVER_PART_SIZE": "5MiB",
         "RECEIVER_DATABASE_URL": database_url,
+        **stack_overrides,
     }
     sim_log, receiver_log = tmp_path / "simulator.log", tmp_path / "receiver.log"
     simulator = _spawn(
