@@ -47,6 +47,9 @@ class PostgresDatabase:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         with self._pool.connection() as raw, raw.transaction():
+            # READ COMMITTED would let each statement see a newer state; a snapshot keeps a
+            # job and its asset, deliveries and events consistent with one another.
+            raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield Connection(raw, self.queries)
 
     def ping(self) -> None:
