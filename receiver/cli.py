@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_submit(commands)
     _add_inspection(commands)
+    _add_recovery(commands)
     _add_services(commands)
     return parser
 
@@ -95,6 +97,12 @@ def _add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser
     jobs.add_argument("--status", help="only jobs in this status")
     jobs.add_argument("--limit", type=int, default=50)
     jobs.add_argument("--json", action="store_true", help="print JSON lines, one job each")
+    jobs.add_argument(
+        "--needs-attention",
+        action="store_true",
+        help="only what a person must look at: failed archives, unknown statuses, overdue "
+        "callbacks, and rejected deliveries that look like ours",
+    )
     jobs.set_defaults(run=_jobs)
 
     show = commands.add_parser("show", help="one job with its asset, events and deliveries")
@@ -123,6 +131,38 @@ def _add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser
     deliveries.add_argument("--limit", type=int, default=100)
     deliveries.add_argument("--json", action="store_true", help="print JSON lines")
     deliveries.set_defaults(run=_deliveries)
+
+
+def _add_recovery(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = commands.add_parser(
+        "replay", help="re-run stored deliveries through the intake (after fixing a failure)"
+    )
+    replay.add_argument("delivery_ids", nargs="*", metavar="DELIVERY_ID")
+    replay.add_argument(
+        "--failed",
+        action="store_true",
+        help="every rejected delivery naming a job, and every delivery whose job's archive failed",
+    )
+    replay.add_argument("--since", type=_duration, help="with --failed: only newer ones")
+    replay.add_argument("--job", help="with --failed: only this job's deliveries")
+    replay.add_argument("--dry-run", action="store_true", help="list what would be replayed")
+    replay.add_argument("--json", action="store_true", help="print one JSON line per delivery")
+    replay.set_defaults(run=_replay)
+
+    reconcile = commands.add_parser(
+        "reconcile", help="ask the provider about unfinished jobs now (what the watchdog does)"
+    )
+    reconcile.add_argument(
+        "--older-than",
+        type=_duration,
+        default=timedelta(0),
+        help="only jobs submitted longer ago than this (default: all)",
+    )
+    reconcile.set_defaults(run=_reconcile)
+
+    retry = commands.add_parser("retry", help="queue failed or expired archives again")
+    retry.add_argument("job_ids", nargs="+", metavar="JOB")
+    retry.set_defaults(run=_retry)
 
 
 def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -199,6 +239,8 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
 def _jobs(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import jobs, presenters
 
+    if args.needs_attention:
+        return _needs_attention(settings, args)
     ctx = _context(settings)
     try:
         try:
@@ -213,6 +255,107 @@ def _jobs(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(presenters.text_table(summaries))
     return 0
+
+
+def _needs_attention(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import jobs, presenters
+
+    ctx = _context(settings)
+    try:
+        found = jobs.needs_attention(ctx, limit=args.limit)
+    finally:
+        ctx.close()
+    if args.json:
+        for job, reason in found.jobs:
+            print(json.dumps({"kind": "job", **presenters.job_json(job), "reason": reason}))
+        for delivery in found.rejections:
+            print(json.dumps({"kind": "rejected_delivery", **presenters.delivery_json(delivery)}))
+    else:
+        print(presenters.text_attention(found))
+    return 0
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import replay
+
+    if bool(args.delivery_ids) == bool(args.failed):
+        raise ValidationError("replay", "give DELIVERY_IDs or --failed (one of the two)")
+    if not args.failed and (args.since or args.job):
+        raise ValidationError("replay", "--since and --job go with --failed")
+    ctx = _context(settings)
+    try:
+        ids = args.delivery_ids or list(
+            replay.failed_delivery_ids(ctx, since=args.since, job_id=args.job)
+        )
+        if args.dry_run:
+            for delivery_id in ids:
+                print(delivery_id)
+            print(f"{len(ids)} deliveries would be replayed", file=sys.stderr)
+            return 0
+        with _progress(len(ids), "replaying") as bar:
+            summary = replay.replay_many(ctx, ids, on_result=lambda _r: bar.update())
+    finally:
+        ctx.close()
+    for result in summary.results:
+        if args.json:
+            print(json.dumps(result.__dict__))
+        elif result.verdict == "still_failing":
+            print(f"still failing  {result.delivery_id}  job {result.job_id}: {result.reason}")
+    print(
+        f"replayed {summary.count('replayed')}, already done {summary.count('already_done')}, "
+        f"still failing {summary.count('still_failing')}",
+        file=sys.stderr,
+    )
+    return 1 if summary.failures else 0
+
+
+def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import clock
+    from receiver.watchdog import Watchdog
+
+    ctx = _context(settings)
+    try:
+        watchdog = Watchdog(ctx.db, settings, ctx.provider)
+        summary = watchdog.run_once(submitted_before=clock.now() - args.older_than)
+    finally:
+        ctx.close()
+    for error in summary.errors:
+        print(f"error  {error}")
+    print(
+        f"checked {summary.checked}, recovered {summary.recovered}, "
+        f"still running {summary.still_running}, errors {len(summary.errors)}"
+        + (" (rate limited: try again later)" if summary.rate_limited else "")
+    )
+    return 1 if summary.errors else 0
+
+
+def _retry(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver.archive.retry import retry_archive
+
+    ctx = _context(settings)
+    failed = 0
+    try:
+        for job_id in args.job_ids:
+            try:
+                retry_archive(ctx, job_id)
+                print(f"queued  {job_id}")
+            except ReceiverError as exc:
+                failed += 1
+                print(f"receiver: {exc.message}", file=sys.stderr)
+    finally:
+        ctx.close()
+    return 1 if failed else 0
+
+
+@contextmanager
+def _progress(total: int, what: str) -> Iterator[Any]:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    from tqdm import tqdm
+
+    with tqdm(
+        total=total, desc=what, unit="", file=sys.stderr, disable=not sys.stderr.isatty()
+    ) as bar:
+        yield bar
 
 
 def _show(settings: Settings, args: argparse.Namespace) -> int:
@@ -289,6 +432,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             port=args.port,
             access_log=False,
             log_config=None,
+            # The client address behind proxies is ours to decide (RECEIVER_TRUSTED_PROXIES);
+            # uvicorn would otherwise believe X-Forwarded-For from any loopback peer.
+            proxy_headers=False,
             timeout_graceful_shutdown=30,
         )
     finally:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-__all__ = ["from_db", "later", "new_id", "now", "to_db"]
+__all__ = ["from_db", "new_id", "now", "to_db"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -30,10 +30,6 @@ def to_db(moment: datetime) -> str:
 
 def from_db(text: str) -> datetime:
     return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
-
-
-def later(seconds: float, *, start: datetime | None = None) -> datetime:
-    return (start or now()) + timedelta(seconds=seconds)
 
 
 def new_id(prefix: str) -> str:

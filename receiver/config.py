@@ -136,7 +136,10 @@ class _Env:
 def _check_url(name: str, url: str, *, https_only: bool) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(name, f"expected an http(s) URL, got {url!r}")
+        # Scheme only: the rest of a URL may hold credentials.
+        raise ConfigError(
+            name, f"expected an http(s) URL, got a {parts.scheme or 'schemeless'} one"
+        )
     if https_only and parts.scheme != "https":
         raise ConfigError(
             name,
@@ -165,7 +168,8 @@ def _proxies(text: str) -> tuple[str, ...]:
 class Settings:
     """Everything receiver can be told, already parsed and checked."""
 
-    database_url: str = "sqlite:///var/receiver.db"
+    # repr=False: a PostgreSQL URL may carry a password.
+    database_url: str = field(default="sqlite:///var/receiver.db", repr=False)
 
     s3_endpoint_url: str | None = None
     s3_bucket: str = "receiver-videos"
@@ -189,11 +193,14 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     confirm_with_provider: bool = False
     request_timeout: float = 10.0
+    watchdog_grace: float = 600.0
+    watchdog_interval: float = 30.0
     part_size: int = 8 * 1024 * 1024
     archive_concurrency: int = 2
     max_video_bytes: int = 2 * 1024**3
-    archive_max_attempts: int = 8
+    archive_max_attempts: int = 200
     fetch_timeout: float = 30.0
+    fetch_allowed_hosts: frozenset[str] = frozenset()
 
     log_level: str = "info"
     log_format: str = "auto"
@@ -241,7 +248,7 @@ class Settings:
                 f"{bucket!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')",
             )
 
-        database_url = env.text("RECEIVER_DATABASE_URL", cls.database_url) or ""
+        database_url = env.text("RECEIVER_DATABASE_URL", "sqlite:///var/receiver.db") or ""
         if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigError(
                 "RECEIVER_DATABASE_URL",
@@ -277,11 +284,18 @@ class Settings:
             trusted_proxies=_proxies(env.text("RECEIVER_TRUSTED_PROXIES") or ""),
             confirm_with_provider=env.flag("RECEIVER_CONFIRM_WITH_PROVIDER"),
             request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT", "10s"),
+            watchdog_grace=env.duration("RECEIVER_WATCHDOG_GRACE", "10m"),
+            watchdog_interval=env.duration("RECEIVER_WATCHDOG_INTERVAL", "30s"),
             part_size=part_size,
             archive_concurrency=env.integer("RECEIVER_ARCHIVE_CONCURRENCY", 2),
             max_video_bytes=env.size("RECEIVER_MAX_VIDEO_BYTES", "2GiB"),
-            archive_max_attempts=env.integer("RECEIVER_ARCHIVE_MAX_ATTEMPTS", 8),
+            archive_max_attempts=env.integer("RECEIVER_ARCHIVE_MAX_ATTEMPTS", 200),
             fetch_timeout=env.duration("RECEIVER_FETCH_TIMEOUT", "30s"),
+            fetch_allowed_hosts=frozenset(
+                host.strip().lower()
+                for host in (env.text("RECEIVER_FETCH_ALLOWED_HOSTS") or "").split(",")
+                if host.strip()
+            ),
             log_level=env.choice(
                 "RECEIVER_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
             ),

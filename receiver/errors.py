@@ -12,7 +12,6 @@ wrapped at the boundary (``raise ... from exc``) and never leak through.
     ├── NotFoundError          no such job, delivery or asset
     ├── TokenError             a callback token is not valid for us
     │   └── TokenExpired       ... it was, but it is older than its maximum age
-    ├── CallbackRejected       a callback request we refuse (malformed, too large, ...)
     ├── ProviderError          the provider refused or failed a request
     │   ├── ProviderAuthError      401/403: the API key is wrong or lacks access
     │   ├── ProviderQuotaError     402: not enough credits
@@ -29,7 +28,6 @@ wrapped at the boundary (``raise ... from exc``) and never leak through.
 from __future__ import annotations
 
 __all__ = [
-    "CallbackRejected",
     "ConfigError",
     "ConfirmationError",
     "FetchError",
@@ -87,15 +85,6 @@ class TokenError(ReceiverError):
 
 class TokenExpired(TokenError):
     """The callback token has expired."""
-
-
-class CallbackRejected(ReceiverError):
-    """The callback request was rejected."""
-
-    def __init__(self, reason: str, message: str, status_code: int) -> None:
-        self.reason = reason
-        self.status_code = status_code
-        super().__init__(message)
 
 
 class ProviderError(ReceiverError):

@@ -1,37 +1,70 @@
-"""Periodic chores of a worker process, run in one background thread.
+"""Periodic chores of a worker process, each on its own schedule, in one background thread.
 
-For now: forgetting rejected deliveries older than ``RECEIVER_REJECTED_RETENTION``, so junk
-sent to the callback routes cannot grow the delivery log without bound.
+- the watchdog (every ``RECEIVER_WATCHDOG_INTERVAL``): jobs whose callback is overdue are
+  asked about and recovered through the task API;
+- purging rejected deliveries older than ``RECEIVER_REJECTED_RETENTION`` (every 10 minutes),
+  so junk sent to the callback routes cannot grow the delivery log without bound.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
 
 from receiver.config import Settings
 from receiver.deliveries import purge_rejected
+from receiver.providers.base import Provider
 from receiver.store.database import Database
+from receiver.watchdog import Watchdog
 
-__all__ = ["Housekeeper"]
+__all__ = ["Chore", "Housekeeper"]
 
 log = structlog.get_logger(__name__)
 
 
+@dataclass
+class Chore:
+    name: str
+    interval: float
+    run: Callable[[], object]
+    due: float = 0.0
+
+
 class Housekeeper:
-    def __init__(self, db: Database, settings: Settings, *, interval: float = 600.0) -> None:
-        self._db = db
-        self._settings = settings
-        self._interval = interval
+    def __init__(self, chores: list[Chore]) -> None:
+        self.chores = chores
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run_once(self) -> int:
-        purged = purge_rejected(self._db, self._settings.rejected_retention)
-        if purged:
-            log.info("housekeeping.purged_rejected_deliveries", count=purged)
-        return purged
+    @classmethod
+    def for_worker(
+        cls, db: Database, settings: Settings, provider_for: Callable[[str], Provider]
+    ) -> Housekeeper:
+        watchdog = Watchdog(db, settings, provider_for)
+        return cls(
+            [
+                Chore("watchdog", settings.watchdog_interval, watchdog.run_once),
+                Chore(
+                    "purge_rejected", 600.0, lambda: purge_rejected(db, settings.rejected_retention)
+                ),
+            ]
+        )
+
+    def run_due(self) -> None:
+        """Run every chore whose time has come (each failure logged, never fatal)."""
+        now = time.monotonic()
+        for chore in self.chores:
+            if now < chore.due:
+                continue
+            chore.due = now + chore.interval
+            try:
+                chore.run()
+            except Exception:
+                log.exception("housekeeping.failed", chore=chore.name)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="housekeeping", daemon=True)
@@ -44,8 +77,6 @@ class Housekeeper:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("housekeeping.failed")
-            self._stopping.wait(self._interval)
+            self.run_due()
+            next_due = min(chore.due for chore in self.chores)
+            self._stopping.wait(max(0.1, next_due - time.monotonic()))

@@ -9,6 +9,7 @@ of it or none of it. Nothing here touches the network.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +33,8 @@ LINK_LIFETIME = timedelta(hours=24)
 #: Bodies are kept in the delivery log up to this size.
 BODY_KEEP_BYTES = 64 * 1024
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+# Proxies may echo the request URI (with its token) in headers such as X-Original-URI.
+_TOKEN_IN_VALUE = re.compile(r"/callbacks/[^/\s]+/[^\s?#]+")
 _CAS_ATTEMPTS = 5
 
 
@@ -85,14 +88,27 @@ def receive_callback(
         )
     if claims.job_id is None:
         job_id = adopt_external_job(db, provider.name, snapshot, label=claims.label)
+        if job_id is None:
+            # An unbound URL proves nothing about jobs we submitted ourselves.
+            return reject(
+                db,
+                delivery,
+                "task_mismatch",
+                "an unbound callback URL cannot report on a job submitted here",
+                409,
+            )
         return ingest(db, job_id, snapshot, delivery, confirm=confirm or confirm_external)
     return ingest(db, claims.job_id, snapshot, delivery, confirm=confirm)
 
 
 def adopt_external_job(
     db: Database, provider: str, snapshot: TaskSnapshot, *, label: str | None
-) -> str:
-    """The job of a task submitted by other code, created on its first callback."""
+) -> str | None:
+    """The job of a task submitted by other code, created on its first callback.
+
+    None when the task belongs to a job submitted through receiver, which only its own
+    bound URL may move.
+    """
     now = clock.to_db(clock.now())
     with db.transaction() as conn:
         conn.execute(
@@ -107,6 +123,8 @@ def adopt_external_job(
         )
         row = conn.fetch_one("get_job_by_task", provider=provider, task_id=snapshot.task_id)
     assert row is not None
+    if not json.loads(row["params"]).get("external"):
+        return None
     return str(row["id"])
 
 
@@ -123,11 +141,13 @@ def ingest(
     with db.transaction() as conn:
         row = conn.fetch_one("get_job", id=job_id)
         if row is None:
+            # The job id is kept: a replay can succeed once the job exists (a restored backup).
             result = _record(
                 conn,
                 delivery,
                 DeliveryOutcome.REJECTED,
                 404,
+                job_id=job_id,
                 snapshot=snapshot,
                 reason="unknown_job: no such job",
             )
@@ -217,6 +237,12 @@ def _apply(
         )
         if transition.to == JobStatus.COMPLETED:
             _enqueue_archive(conn, job.id, snapshot, delivery.received_at, now, confirm=confirm)
+    elif (
+        snapshot.status == TaskStatus.COMPLETED and transition.outcome == DeliveryOutcome.DUPLICATE
+    ):
+        # The video is wanted again while its archive had given up: start it over.
+        if conn.execute("requeue_failed_archive", job_id=job.id, now=now):
+            events.append(conn, job.id, "archive.requeued", source=delivery.source)
     elif snapshot.status == TaskStatus.UNKNOWN:
         attention = f"the provider reported an unknown status {snapshot.raw_status!r}"
         conn.execute("flag_job", id=job.id, attention=attention, now=now)
@@ -298,6 +324,8 @@ def _record(
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {
-        name: "[redacted]" if name.lower() in _SECRET_HEADERS else value[:1024]
+        name: "[redacted]"
+        if name.lower() in _SECRET_HEADERS
+        else _TOKEN_IN_VALUE.sub("/callbacks/[token]", value[:1024])
         for name, value in headers.items()
     }

@@ -9,21 +9,40 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import structlog
 
 from receiver import clock, events
+from receiver.config import Settings
 from receiver.context import Context
-from receiver.errors import NotFoundError, ProviderError
+from receiver.errors import (
+    ConfigError,
+    NotFoundError,
+    ProviderError,
+    ReceiverError,
+    ValidationError,
+)
 from receiver.lifecycle import JobStatus
-from receiver.providers.base import JobRequest
+from receiver.providers.base import JobRequest, TaskSnapshot
 from receiver.store.database import Row
 from receiver.store.records import Asset, Delivery, Event, Job
 from receiver.tokens import CallbackClaims
 
-__all__ = ["JobDetails", "JobSummary", "get_job", "list_jobs", "submit_job"]
+__all__ = [
+    "Attention",
+    "JobDetails",
+    "JobSummary",
+    "get_job",
+    "list_jobs",
+    "needs_attention",
+    "submit_job",
+]
 
 log = structlog.get_logger(__name__)
+
+#: What we assume when the provider gives no estimate (EvoLink's example says 180 s).
+DEFAULT_ESTIMATED_SECONDS = 300
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,8 +69,18 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
     provider = ctx.provider(provider_name)
     request = provider.validate(request)
     public_url = ctx.settings.require_public_url()
-    signer = ctx.signer
+    if not provider.has_credentials:
+        raise ConfigError("EVOLINK_API_KEY", "is not set: your EvoLink API key (sk-evo-...)")
     job_id = clock.new_id("job")
+    callback_url = ctx.signer.callback_url(
+        public_url, CallbackClaims(provider=provider.name, job_id=job_id)
+    )
+    if len(callback_url) > provider.callback_url_limit:
+        raise ValidationError(
+            "callback_url",
+            f"would be {len(callback_url)} characters; the provider accepts at most "
+            f"{provider.callback_url_limit} (shorten RECEIVER_PUBLIC_URL)",
+        )
     now = clock.to_db(clock.now())
     with ctx.db.transaction() as conn:
         conn.execute(
@@ -64,23 +93,23 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
             status=JobStatus.SUBMITTING,
             now=now,
         )
-    callback_url = signer.callback_url(
-        public_url, CallbackClaims(provider=provider.name, job_id=job_id)
-    )
     bound = log.bind(job_id=job_id)
     try:
         snapshot = provider.create(request, callback_url=callback_url)
-    except ProviderError as exc:
+    except Exception as exc:
+        # Whatever went wrong, the job must not sit in "submitting" without a trace.
+        message = exc.message if isinstance(exc, ReceiverError) else repr(exc)
+        code = exc.code if isinstance(exc, ProviderError) else None
         with ctx.db.transaction() as conn:
             conn.execute(
                 "mark_job_submit_failed",
                 id=job_id,
-                error_code=exc.code,
-                error_message=exc.message,
+                error_code=code,
+                error_message=message,
                 now=clock.to_db(clock.now()),
             )
-            events.append(conn, job_id, "job.submit_failed", error=exc.message)
-        bound.error("job.submit_failed", error=exc.message)
+            events.append(conn, job_id, "job.submit_failed", error=message)
+        bound.error("job.submit_failed", error=message)
         raise
     with ctx.db.transaction() as conn:
         conn.execute(
@@ -90,6 +119,7 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
             provider_status=snapshot.raw_status,
             estimated_seconds=snapshot.estimated_seconds,
             credits_reserved=snapshot.credits_reserved,
+            check_after=clock.to_db(callback_due(ctx.settings, snapshot)),
             now=clock.to_db(clock.now()),
         )
         events.append(
@@ -101,6 +131,12 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
         )
     bound.info("job.submitted", task_id=snapshot.task_id, model=request.model)
     return get_job(ctx, job_id).job
+
+
+def callback_due(settings: Settings, snapshot: TaskSnapshot) -> datetime:
+    """When the watchdog should start asking about a task whose callback has not come."""
+    estimated = snapshot.estimated_seconds or DEFAULT_ESTIMATED_SECONDS
+    return clock.now() + timedelta(seconds=estimated + settings.watchdog_grace)
 
 
 def get_job(ctx: Context, job_id: str) -> JobDetails:
@@ -116,6 +152,48 @@ def get_job(ctx: Context, job_id: str) -> JobDetails:
         asset=Asset.from_row(asset_row) if asset_row else None,
         deliveries=[Delivery.from_row(d) for d in deliveries],
         events=job_events,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attention:
+    """What a person must look at: jobs with their reason, and rejections that look like ours."""
+
+    jobs: list[tuple[Job, str]]
+    rejections: list[Delivery]
+
+
+#: A submission still without the provider's answer after this long was interrupted.
+STUCK_SUBMISSION = timedelta(minutes=10)
+
+
+def needs_attention(ctx: Context, *, limit: int = 200) -> Attention:
+    now = clock.now()
+    with ctx.db.reading() as conn:
+        rows = conn.fetch_all(
+            "needs_attention",
+            overdue_before=clock.to_db(now),
+            stuck_before=clock.to_db(now - STUCK_SUBMISSION),
+            limit=limit,
+        )
+        rejected = conn.fetch_all(
+            "suspicious_rejections", limit=limit, since=clock.to_db(now - timedelta(days=7))
+        )
+    return Attention(
+        jobs=[(Job.from_row(row), _attention_reason(row)) for row in rows],
+        rejections=[Delivery.from_row(row) for row in rejected],
+    )
+
+
+def _attention_reason(row: Row) -> str:
+    if row["attention"]:
+        return str(row["attention"])
+    if row["archive_state"] in {"failed", "expired"}:
+        return f"archive {row['archive_state']}: {row['archive_error']}"
+    if row["status"] == JobStatus.SUBMITTING:
+        return "the submission never got the provider's answer (interrupted?)"
+    return (
+        f"the callback is overdue (the watchdog is asking the provider since {row['check_after']})"
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from receiver.jobs import JobDetails, JobSummary
+from receiver.jobs import Attention, JobDetails, JobSummary
 from receiver.store.records import Asset, Delivery, Event, Job
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "details_json",
     "job_json",
     "summary_json",
+    "text_attention",
     "text_deliveries",
     "text_details",
     "text_table",
@@ -160,6 +161,22 @@ def text_deliveries(deliveries: list[Delivery]) -> str:
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
         for row in rows
     )
+
+
+def text_attention(attention: Attention) -> str:
+    if not attention.jobs and not attention.rejections:
+        return "nothing needs attention"
+    lines = []
+    if attention.jobs:
+        lines.append("jobs")
+        lines += [f"  {job.id}  {job.status.value:10}  {reason}" for job, reason in attention.jobs]
+    if attention.rejections:
+        lines.append("rejected deliveries that look like ours (replay them once fixed)")
+        lines += [
+            f"  {d.id}  job {d.job_id or '-'}  task {d.task_id or '-'}  {d.reason}"
+            for d in attention.rejections
+        ]
+    return "\n".join(lines)
 
 
 def text_details(details: JobDetails) -> str:

@@ -19,7 +19,7 @@ import httpx
 
 from receiver.errors import FetchError, UnsafeURL
 
-__all__ = ["FetchPolicy", "check_url", "open_video"]
+__all__ = ["FetchPolicy", "Target", "check_url", "open_video"]
 
 _PERMANENT_STATUSES = frozenset({401, 403, 404, 410})
 
@@ -32,42 +32,79 @@ class FetchPolicy:
     max_bytes: int = 2 * 1024**3
 
 
-def check_url(url: str, policy: FetchPolicy) -> None:
-    """Raise :class:`UnsafeURL` unless ``url`` is somewhere we may fetch from."""
-    parts = urlsplit(url)
-    host = parts.hostname
+# Global by the ipaddress module's tables, yet a way back into private space.
+_TRANSLATED = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a checked URL really goes: the address to connect to, and the name to present."""
+
+    url: str
+    host: str
+    address: str
+
+    @property
+    def pinned_url(self) -> str:
+        """The URL with its host replaced by the checked address (no second DNS lookup)."""
+        parts = urlsplit(self.url)
+        literal = f"[{self.address}]" if ":" in self.address else self.address
+        netloc = f"{literal}:{parts.port}" if parts.port else literal
+        return parts._replace(netloc=netloc).geturl()
+
+
+def check_url(url: str, policy: FetchPolicy) -> Target:
+    """Where ``url`` may be fetched from; :class:`UnsafeURL` unless everywhere is allowed."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise UnsafeURL(f"not a valid URL: {exc}") from None
     if parts.scheme not in {"https", "http"} or not host:
         raise UnsafeURL(f"not an http(s) URL: {parts.scheme}://{host or ''}")
     if parts.scheme == "http" and not policy.allow_insecure:
         raise UnsafeURL(f"refusing plain http for {host} (https only outside insecure mode)")
     if policy.allowed_hosts and host.lower() not in policy.allowed_hosts:
         raise UnsafeURL(f"{host} is not in RECEIVER_FETCH_ALLOWED_HOSTS")
+    default_port = 443 if parts.scheme == "https" else 80
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+        infos = socket.getaddrinfo(host, port or default_port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_global:
-            continue
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
         if address.is_loopback and policy.allow_insecure:
             continue
-        raise UnsafeURL(f"{host} resolves to {address}, which is not a public address")
+        if not address.is_global or any(address in net for net in _TRANSLATED):
+            raise UnsafeURL(f"{host} resolves to {address}, which is not a public address")
+    return Target(url=url, host=host, address=str(addresses[0]))
 
 
 @contextmanager
 def open_video(client: httpx.Client, url: str, policy: FetchPolicy) -> Iterator[httpx.Response]:
-    """A streaming 200 response for ``url``, redirects followed by hand and each one checked."""
+    """A streaming 200 response for ``url``, redirects followed by hand and each one checked.
+
+    The connection goes to the very address that was checked (the host name travels in the
+    Host header and the TLS server name), so DNS cannot answer differently in between.
+    """
     for _ in range(policy.max_redirects + 1):
-        check_url(url, policy)
+        target = check_url(url, policy)
         try:
-            with client.stream("GET", url, follow_redirects=False) as response:
+            with client.stream(
+                "GET",
+                target.pinned_url,
+                headers={"Host": urlsplit(url).netloc.rsplit("@", 1)[-1]},
+                extensions={"sni_hostname": target.host},
+                follow_redirects=False,
+            ) as response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
                 _check_response(response, policy)
                 yield response
                 return
+        except httpx.InvalidURL as exc:
+            raise UnsafeURL(f"not a valid URL: {exc}") from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"download failed: {type(exc).__name__}: {exc}") from exc
     raise UnsafeURL(f"more than {policy.max_redirects} redirects")

@@ -40,10 +40,17 @@ def upload_stream(
     expected_size: int | None = None,
     max_bytes: int | None = None,
     on_part: Callable[[int], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> StoredObject:
-    """Upload ``chunks`` to ``key``; aborts the multipart upload on any failure."""
+    """Upload ``chunks`` to ``key``; aborts the multipart upload on any failure.
+
+    ``on_start`` learns the upload id first, so that a caller killed mid-way (no chance to
+    abort) has left a note for whoever takes over.
+    """
     upload_id = store.start_upload(key, content_type=content_type)
     try:
+        if on_start:
+            on_start(upload_id)
         digest, size, parts = _send_parts(
             store, key, upload_id, chunks, part_size=part_size, max_bytes=max_bytes, on_part=on_part
         )

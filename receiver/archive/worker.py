@@ -13,7 +13,8 @@ import os
 import random
 import socket
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import httpx
@@ -36,6 +37,7 @@ __all__ = ["ArchiveWorker"]
 log = structlog.get_logger(__name__)
 
 _CHUNK = 256 * 1024
+#: Retries go on, at most this far apart, until the provider's link dies.
 _MAX_BACKOFF = 600.0
 
 
@@ -62,13 +64,15 @@ class ArchiveWorker:
         self._idle = idle_seconds
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{clock.new_id('w')[-8:]}"
         self._policy = FetchPolicy(
-            allow_insecure=settings.insecure, max_bytes=settings.max_video_bytes
+            allow_insecure=settings.insecure,
+            allowed_hosts=settings.fetch_allowed_hosts,
+            max_bytes=settings.max_video_bytes,
         )
         self._http = httpx.Client(timeout=httpx.Timeout(settings.fetch_timeout))
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._housekeeper = Housekeeper(db, settings)
+        self._housekeeper = Housekeeper.for_worker(db, settings, self._provider_for)
 
     # ── lifecycle ──
 
@@ -140,6 +144,7 @@ class ArchiveWorker:
         key = asset_key(self._settings.s3_prefix, job.id, job.created_at)
         log.info("archive.started", key=key, attempt=task.attempts)
         try:
+            self._abort_abandoned_upload(task, key)
             source_url = self._source_url(task, job)
             stored = self._download_and_upload(task, source_url, key)
         except LeaseLost:
@@ -148,7 +153,31 @@ class ArchiveWorker:
         except (FetchError, StorageError, ConfirmationError) as exc:
             self._failed(task, exc)
             return
+        except Exception as exc:
+            # A bug or a surprise must still end the attempt visibly, not leave the task
+            # "running" until its lease lapses again and again.
+            log.exception("archive.unexpected_error")
+            self._failed(task, FetchError(f"unexpected error: {exc!r}", permanent=True))
+            return
         self._record_stored(task, stored)
+
+    def _abort_abandoned_upload(self, task: ArchiveTask, key: str) -> None:
+        """A previous attempt died with its multipart upload open: abort it first."""
+        if task.upload_id:
+            self._store.abort_upload(key, task.upload_id)
+            log.info("archive.aborted_abandoned_upload", upload_id=task.upload_id)
+            self._note_upload(task, None)
+
+    def _note_upload(self, task: ArchiveTask, upload_id: str | None) -> None:
+        with self._db.transaction() as conn:
+            if not conn.execute(
+                "set_archive_upload",
+                job_id=task.job_id,
+                owner=self.worker_id,
+                upload_id=upload_id,
+                now=clock.to_db(clock.now()),
+            ):
+                raise LeaseLost()
 
     def _source_url(self, task: ArchiveTask, job: Job) -> str:
         if not task.confirm_first:
@@ -174,12 +203,22 @@ class ArchiveWorker:
             return upload_stream(
                 self._store,
                 key,
-                response.iter_bytes(_CHUNK),
+                self._renewing(task, response.iter_bytes(_CHUNK)),
                 part_size=self._settings.part_size,
                 expected_size=int(length) if length and length.isdigit() else None,
                 max_bytes=self._settings.max_video_bytes,
-                on_part=lambda _done: self._renew(task),
+                on_start=lambda upload_id: self._note_upload(task, upload_id),
             )
+
+    def _renewing(self, task: ArchiveTask, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """Pass chunks through, renewing the lease on time, however slow the source is."""
+        every = self._lease.total_seconds() / 3
+        last = time.monotonic()
+        for chunk in chunks:
+            if time.monotonic() - last >= every:
+                self._renew(task)
+                last = time.monotonic()
+            yield chunk
 
     def _renew(self, task: ArchiveTask) -> None:
         now = clock.now()
@@ -255,14 +294,15 @@ class ArchiveWorker:
         if permanent or task.attempts >= self._settings.archive_max_attempts:
             reason = f"archiving failed after {task.attempts} attempt(s): {exc.message}"
             with self._db.transaction() as conn:
-                conn.execute(
+                if not conn.execute(
                     "finish_archive_task",
                     job_id=task.job_id,
                     owner=self.worker_id,
                     state="failed",
                     last_error=exc.message,
                     now=now,
-                )
+                ):
+                    return  # another worker holds the task now; its outcome will count
                 conn.execute("flag_job", id=task.job_id, attention=reason, now=now)
                 events.append(conn, task.job_id, "archive.failed", reason=exc.message)
             log.error("archive.failed", error=exc.message, attempts=task.attempts)
@@ -281,14 +321,15 @@ class ArchiveWorker:
     def _expire(self, task: ArchiveTask, reason: str) -> None:
         now = clock.to_db(clock.now())
         with self._db.transaction() as conn:
-            conn.execute(
+            if not conn.execute(
                 "finish_archive_task",
                 job_id=task.job_id,
                 owner=self.worker_id,
                 state="expired",
                 last_error=reason,
                 now=now,
-            )
+            ):
+                return
             conn.execute("mark_job_expired", id=task.job_id, attention=reason, now=now)
             events.append(conn, task.job_id, "job.expired", reason=reason)
         log.error("archive.expired", reason=reason)

@@ -89,6 +89,8 @@ class Provider(Protocol):
     name: str
     #: Whether we hold credentials to query the provider (and so to confirm callbacks).
     has_credentials: bool
+    #: The longest callback URL the provider accepts.
+    callback_url_limit: int
 
     def validate(self, request: JobRequest) -> JobRequest:
         """Check a request by the provider's documented rules; return it with defaults filled.

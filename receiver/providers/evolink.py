@@ -34,6 +34,7 @@ class EvoLinkProvider:
     """A client of ``api.evolink.ai`` (or anything that speaks its API, like the simulator)."""
 
     name = "evolink"
+    callback_url_limit = protocol.CALLBACK_URL_MAX_CHARS
 
     def __init__(
         self,

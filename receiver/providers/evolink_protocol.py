@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -170,6 +171,8 @@ def parse_task(data: Any) -> TaskSnapshot:
     raw_status = data.get("status")
     if not isinstance(raw_status, str) or not raw_status:
         raise ValueError("'status' must be a non-empty string")
+    if not _storable(task_id) or not _storable(raw_status):
+        raise ValueError("'id' and 'status' must be plain text")
 
     error = _mapping(data.get("error"))
     task_info = _mapping(data.get("task_info"))
@@ -178,7 +181,7 @@ def parse_task(data: Any) -> TaskSnapshot:
         task_id=task_id,
         status=_STATUSES.get(raw_status.lower(), TaskStatus.UNKNOWN),
         raw_status=raw_status[:64],
-        progress=_int_or_none(data.get("progress")),
+        progress=_progress(data.get("progress")),
         video_urls=_video_urls(data),
         error_code=_str_or_none(error.get("code")),
         error_message=_str_or_none(error.get("message")),
@@ -195,6 +198,8 @@ def parse_task_json(body: bytes) -> TaskSnapshot:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError("not JSON we accept: nested too deeply") from None
     return parse_task(data)
 
 
@@ -211,35 +216,60 @@ def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:
             for item in result_data
             if isinstance(item, Mapping) and isinstance(item.get("video_url"), str)
         )
-    return tuple(dict.fromkeys(url for url in urls if url.startswith(("http://", "https://"))))
+    return tuple(
+        dict.fromkeys(
+            url
+            for url in urls
+            if url.startswith(("http://", "https://")) and len(url) <= 4096 and _storable(url)
+        )
+    )
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool):
+def _storable(text: str) -> bool:
+    """Text every database can store: valid UTF-8 and no NUL (PostgreSQL refuses both)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _int_or_none(value: object, *, limit: int = 10**9) -> int | None:
+    # Bounded: a huge number would overflow an INTEGER column, Infinity would not convert.
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if isinstance(value, int | float):
-        return int(value)
-    return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return int(value) if -limit <= value <= limit else None
+
+
+def _progress(value: object) -> int | None:
+    progress = _int_or_none(value)
+    return progress if progress is not None and 0 <= progress <= 100 else None
 
 
 def _float_or_none(value: object) -> float | None:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if isinstance(value, int | float) else None
+    number = float(value)
+    return number if math.isfinite(number) and abs(number) < 1e15 else None
 
 
 def _str_or_none(value: object) -> str | None:
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value)[:2000]
-    return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)[:2000]
+    return text if _storable(text) else None
 
 
 def _timestamp(value: object) -> datetime | None:
-    number = _int_or_none(value)
+    number = _int_or_none(value, limit=10**12)
     if number is None or number <= 0:
         return None
     try:

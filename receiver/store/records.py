@@ -39,6 +39,8 @@ class Job:
     finished_at: datetime | None
     stored_at: datetime | None
     updated_at: datetime
+    check_after: datetime | None = None
+    check_attempts: int = 0
 
     @classmethod
     def from_row(cls, row: Row) -> Self:
@@ -62,6 +64,8 @@ class Job:
             finished_at=_when(row["finished_at"]),
             stored_at=_when(row["stored_at"]),
             updated_at=clock.from_db(row["updated_at"]),
+            check_after=_when(row["check_after"]),
+            check_attempts=row["check_attempts"],
         )
 
 
@@ -137,6 +141,7 @@ class ArchiveTask:
     lease_expires_at: datetime | None
     last_error: str | None
     confirm_first: bool = False
+    upload_id: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Self:
@@ -151,6 +156,7 @@ class ArchiveTask:
             lease_expires_at=_when(row["lease_expires_at"]),
             last_error=row["last_error"],
             confirm_first=bool(row["confirm_first"]),
+            upload_id=row["upload_id"],
         )
 
 

@@ -56,10 +56,12 @@ class SQLiteDatabase:
         raw.execute("BEGIN IMMEDIATE")
         try:
             yield Connection(raw, self.queries)
+            raw.execute("COMMIT")
         except BaseException:
-            raw.execute("ROLLBACK")
+            # Also when COMMIT itself failed: never leave this thread's connection mid-transaction.
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
             raise
-        raw.execute("COMMIT")
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

@@ -9,6 +9,7 @@ never waits on the network, well inside the provider's 10 s timeout.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -57,14 +58,11 @@ async def callback_endpoint(request: Request) -> JSONResponse:
         )
         return _answer(result)
     except ClientDisconnect:
-        return JSONResponse({"error": "client_disconnected"}, 400)
-    delivery = IncomingDelivery(
-        provider=provider_name,
-        body=body,
-        headers=delivery.headers,
-        client_addr=delivery.client_addr,
-        received_at=delivery.received_at,
-    )
+        result = await run_in_threadpool(
+            reject, ctx.db, delivery, "disconnected", "the client left before sending the body", 400
+        )
+        return _answer(result)
+    delivery = dataclasses.replace(delivery, body=body)
     content_type = request.headers.get("content-type", "application/json")
     if "json" not in content_type.lower():
         result = await run_in_threadpool(

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from receiver import clock
 from receiver.config import Settings
 from receiver.context import Context
-from receiver.housekeeping import Housekeeper
+from receiver.deliveries import purge_rejected
 from receiver.tokens import CallbackClaims
 from receiver.web import create_app
 from tests.conftest import make_env, run_sql
@@ -129,7 +129,7 @@ def test_rejected_deliveries_are_purged_after_retention(route: Route) -> None:
     route.post("/callbacks/evolink/junk", body())
     long_ago = clock.to_db(clock.now() - timedelta(days=30))
     run_sql(route.ctx.db, "UPDATE deliveries SET received_at = :t", t=long_ago)
-    assert Housekeeper(route.ctx.db, route.ctx.settings).run_once() == 1
+    assert purge_rejected(route.ctx.db, route.ctx.settings.rejected_retention) == 1
     assert [row["outcome"] for row in route.log()] == ["accepted"]
 
 

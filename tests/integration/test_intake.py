@@ -43,6 +43,7 @@ def make_job(db: Database, *, task_id: str | None = "task-1", status: str = "pen
                 provider_status="pending",
                 estimated_seconds=1,
                 credits_reserved=1.0,
+                check_after=None,
                 now=now,
             )
     return job_id
@@ -164,6 +165,7 @@ def test_callback_before_the_create_answer_sets_the_task_id(db: Database) -> Non
             provider_status="pending",
             estimated_seconds=1,
             credits_reserved=1.0,
+            check_after=None,
             now=now,
         )
         row = conn.fetch_one("get_job", id=job_id)

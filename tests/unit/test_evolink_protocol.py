@@ -159,3 +159,35 @@ def test_odd_field_types_do_not_crash() -> None:
     assert snapshot.progress is None
     assert snapshot.video_urls == ()
     assert snapshot.created_at is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id": "t", "status": "completed", "progress": Infinity}',
+        b'{"id": "t", "status": "completed", "progress": 1e20, '
+        b'"usage": {"credits_reserved": 1e300}}',
+        b'{"id": "t", "status": "completed", "progress": 3000000000}',
+        b'{"id": "t", "status": "completed", "error": {"code": "a\\u0000b"}, "model": "\\ud800"}',
+    ],
+)
+def test_hostile_numbers_and_text_are_dropped_not_stored(body: bytes) -> None:
+    snapshot = protocol.parse_task_json(body)
+    assert snapshot.progress is None
+    assert snapshot.error_code is None
+    assert snapshot.model is None
+    assert snapshot.credits_reserved is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"id": "\\ud800", "status": "completed"}',
+        b'{"id": "t\\u0000", "status": "completed"}',
+        b'{"id": "t", "status": "done\\u0000"}',
+    ],
+)
+def test_unstorable_ids_and_deep_nesting_are_malformed(body: bytes) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the message varies by what is wrong
+        protocol.parse_task_json(body)

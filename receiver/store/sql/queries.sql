@@ -53,9 +53,45 @@ SET task_id = COALESCE(task_id, :task_id),
     provider_status = COALESCE(provider_status, :provider_status),
     estimated_seconds = :estimated_seconds,
     credits_reserved = :credits_reserved,
-    error_code = NULL, error_message = NULL,
+    -- a create retried after submit_failed clears the old refusal, never a callback's reason
+    error_code = CASE WHEN status = 'submit_failed' THEN NULL ELSE error_code END,
+    error_message = CASE WHEN status = 'submit_failed' THEN NULL ELSE error_message END,
+    check_after = :check_after,
     submitted_at = :now, updated_at = :now
 WHERE id = :id;
+
+-- name: due_for_check
+-- Jobs whose callback is overdue: the watchdog asks the provider about them.
+SELECT * FROM jobs
+WHERE status IN ('pending', 'processing') AND task_id IS NOT NULL AND check_after <= :now
+ORDER BY check_after
+LIMIT :limit;
+
+-- name: running_jobs_submitted_before
+SELECT * FROM jobs
+WHERE status IN ('pending', 'processing') AND task_id IS NOT NULL AND submitted_at <= :before
+ORDER BY submitted_at
+LIMIT :limit;
+
+-- name: postpone_check
+UPDATE jobs SET check_after = :check_after, check_attempts = check_attempts + 1, updated_at = :now
+WHERE id = :id;
+
+-- name: needs_attention
+-- What a person must look at: flagged jobs, failed archives, overdue callbacks, and
+-- submissions that never got an answer from the provider.
+SELECT j.*, t.state AS archive_state, t.last_error AS archive_error
+FROM jobs j LEFT JOIN archive_tasks t ON t.job_id = j.id
+WHERE j.attention IS NOT NULL
+   OR t.state IN ('failed', 'expired')
+   OR (j.status IN ('pending', 'processing') AND j.check_after <= :overdue_before)
+   OR (j.status = 'submitting' AND j.created_at <= :stuck_before)
+ORDER BY j.id DESC
+LIMIT :limit;
+
+-- name: reopen_expired_job
+UPDATE jobs SET status = 'completed', attention = NULL, updated_at = :now
+WHERE id = :id AND status = 'expired';
 
 -- name: mark_job_submit_failed
 UPDATE jobs
@@ -110,6 +146,32 @@ LIMIT :limit;
 -- the callback routes cannot grow the log without bound. Valid deliveries are kept.
 DELETE FROM deliveries WHERE outcome = 'rejected' AND received_at < :before;
 
+-- name: get_delivery
+SELECT * FROM deliveries WHERE id = :id;
+
+-- name: failed_deliveries
+-- What `receiver replay --failed` re-runs: original callbacks that were rejected while naming
+-- a job, or whose job's archive failed after them. Keyset-paged by (received_at, id).
+SELECT d.* FROM deliveries d
+LEFT JOIN archive_tasks t ON t.job_id = d.job_id
+WHERE d.source = 'callback'
+  AND d.job_id IS NOT NULL
+  AND (d.outcome = 'rejected' OR (d.outcome IN ('accepted', 'duplicate') AND t.state = 'failed'))
+  AND (CAST(:job_id AS TEXT) IS NULL OR d.job_id = :job_id)
+  AND (CAST(:since AS TEXT) IS NULL OR d.received_at >= :since)
+  AND (d.received_at > :after_at OR (d.received_at = :after_at AND d.id > :after_id))
+ORDER BY d.received_at, d.id
+LIMIT :limit;
+
+-- name: suspicious_rejections
+-- Rejected deliveries that look like ours: they name one of our jobs or tasks.
+SELECT d.* FROM deliveries d
+WHERE d.outcome = 'rejected' AND d.source = 'callback' AND d.received_at >= :since
+  AND (d.job_id IS NOT NULL
+       OR EXISTS (SELECT 1 FROM jobs j WHERE j.task_id = d.task_id AND j.provider = d.provider))
+ORDER BY d.received_at DESC
+LIMIT :limit;
+
 -- name: list_job_deliveries
 SELECT * FROM deliveries WHERE job_id = :job_id ORDER BY received_at, id;
 
@@ -142,6 +204,10 @@ WHERE job_id = (
 )
 RETURNING *;
 
+-- name: set_archive_upload
+UPDATE archive_tasks SET upload_id = :upload_id, updated_at = :now
+WHERE job_id = :job_id AND lease_owner = :owner;
+
 -- name: renew_archive_lease
 UPDATE archive_tasks SET lease_expires_at = :lease_until, updated_at = :now
 WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running';
@@ -149,20 +215,33 @@ WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running';
 -- name: finish_archive_task
 UPDATE archive_tasks
 SET state = :state, last_error = :last_error, lease_owner = NULL, lease_expires_at = NULL,
-    updated_at = :now
+    upload_id = NULL, updated_at = :now
 WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running';
 
 -- name: retry_archive_task
 UPDATE archive_tasks
 SET state = 'queued', not_before = :not_before, last_error = :last_error,
-    lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+    lease_owner = NULL, lease_expires_at = NULL, upload_id = NULL, updated_at = :now
 WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running';
+
+-- name: requeue_failed_archive
+-- A completed delivery arrived again (a retry or a replay) for a job whose archive had
+-- failed: try the archive again from the start.
+UPDATE archive_tasks
+SET state = 'queued', attempts = 0, not_before = :now, last_error = NULL, updated_at = :now
+WHERE job_id = :job_id AND state = 'failed';
+
+-- name: reopen_archive
+-- `receiver retry`: a failed or expired archive is queued again, with a new deadline and,
+-- when we can ask the provider, a fresh link fetched first.
+UPDATE archive_tasks
+SET state = 'queued', attempts = 0, not_before = :now, deadline_at = :deadline_at,
+    confirm_first = :confirm_first, last_error = NULL, lease_owner = NULL,
+    lease_expires_at = NULL, updated_at = :now
+WHERE job_id = :job_id AND state IN ('failed', 'expired');
 
 -- name: get_archive_task
 SELECT * FROM archive_tasks WHERE job_id = :job_id;
-
--- name: next_archive_wakeup
-SELECT MIN(not_before) AS at FROM archive_tasks WHERE state = 'queued';
 
 -- ───────────────────────────── assets ─────────────────────────────
 
