@@ -34,7 +34,7 @@ LINK_LIFETIME = timedelta(hours=24)
 BODY_KEEP_BYTES = 64 * 1024
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 # Proxies may echo the request URI (with its token) in headers such as X-Original-URI.
-_TOKEN_IN_VALUE = re.compile(r"/callbacks/[^/\s]+/[^\s?#]+")
+_TOKEN_IN_VALUE = re.compile(r"(/callbacks/[^/\s]+/)[^\s?#]+")
 _CAS_ATTEMPTS = 5
 
 
@@ -326,6 +326,6 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {
         name: "[redacted]"
         if name.lower() in _SECRET_HEADERS
-        else _TOKEN_IN_VALUE.sub("/callbacks/[token]", value[:1024])
+        else _TOKEN_IN_VALUE.sub(r"\1[token]", value[:1024])
         for name, value in headers.items()
     }

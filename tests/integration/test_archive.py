@@ -20,7 +20,7 @@ from receiver.archive.worker import ArchiveWorker
 from receiver.config import Settings
 from receiver.errors import FetchError, StorageError
 from receiver.seaweed import SeaweedFS
-from receiver.storage import ObjectStore
+from receiver.storage import ObjectStore, asset_key
 from receiver.store.database import Database, open_database
 from receiver.store.migrate import migrate
 from tests.conftest import make_env, run_sql, s3_env
@@ -293,3 +293,62 @@ def test_private_addresses_are_refused_outside_insecure_mode(
     assert src.hits == 0
     worker.stop()
     db.close()
+
+
+@pytest.mark.parametrize("url", ["https://h:99999/v.mp4", "http://127.0.0.1:1/v\x01.mp4"])
+def test_a_broken_url_fails_the_task_visibly(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, url: str
+) -> None:
+    job_id = completed_job(worker_db, url)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    task = row(worker_db, "get_archive_task", job_id)
+    assert task["state"] == "failed"
+    assert "not a valid URL" in str(task["last_error"])
+    worker.stop()
+
+
+def test_an_upload_abandoned_by_a_dead_worker_is_aborted(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    job_id = completed_job(worker_db, url)
+    (job,) = run_sql(worker_db, "SELECT created_at FROM jobs WHERE id = :id", id=job_id)
+    key = asset_key(s3_settings.s3_prefix, job_id, clock.from_db(job["created_at"]))
+    # A worker claimed the task, opened an upload, and was killed: its lease lapsed.
+    upload_id = store.start_upload(key, content_type="video/mp4")
+    store.upload_part(key, upload_id, 1, b"x" * 1024)
+    run_sql(
+        worker_db,
+        "UPDATE archive_tasks SET state = 'running', lease_owner = 'dead', "
+        "lease_expires_at = :past, upload_id = :u",
+        past=clock.to_db(clock.now()),
+        u=upload_id,
+    )
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    assert store.open_uploads(key) == []
+    assert digest_of(store, key) == hashlib.sha256(src.data).hexdigest()
+    worker.stop()
+
+
+def test_a_worker_that_lost_its_lease_records_nothing(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    _src, url = source
+    job_id = completed_job(worker_db, url)
+    worker = ArchiveWorker(worker_db, store, s3_settings, lease_seconds=0.3)
+    original = worker._download_and_upload
+
+    def slow_then_stolen(*args: object) -> object:
+        # Another worker takes the task over while this one is still busy.
+        run_sql(worker_db, "UPDATE archive_tasks SET lease_owner = 'other'")
+        return original(*args)  # type: ignore[arg-type]
+
+    worker._download_and_upload = slow_then_stolen  # type: ignore[method-assign,assignment]
+    assert worker.run_once()
+    task = row(worker_db, "get_archive_task", job_id)
+    assert (task["state"], task["lease_owner"]) == ("running", "other")
+    assert row(worker_db, "get_job", job_id)["status"] == "completed"
+    worker.stop()
