@@ -35,6 +35,7 @@ format: $(STAMP)
 
 test: lint
 	bash infra/ensure-postgres.sh
+	bash infra/ensure-caddy.sh
 	$(BIN)/pytest
 
 test-fast: $(STAMP)

@@ -18,6 +18,7 @@ from typing import Any
 from receiver import logs
 from receiver.config import Settings, parse_duration
 from receiver.errors import ConfigError, ReceiverError, ValidationError
+from receiver.lifecycle import DeliveryOutcome, JobStatus
 
 __all__ = ["main"]
 
@@ -241,12 +242,13 @@ def _jobs(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.needs_attention:
         return _needs_attention(settings, args)
+    if args.status is not None and args.status not in set(JobStatus):
+        raise ValidationError(
+            "--status", f"no such status {args.status!r}; one of " + ", ".join(JobStatus)
+        )
     ctx = _context(settings)
     try:
-        try:
-            summaries = jobs.list_jobs(ctx, status=args.status, limit=args.limit)
-        except ValueError:
-            raise ValidationError("--status", f"no such status {args.status!r}") from None
+        summaries = jobs.list_jobs(ctx, status=args.status, limit=args.limit)
     finally:
         ctx.close()
     if args.json:
@@ -385,14 +387,15 @@ def _callback_url(settings: Settings, args: argparse.Namespace) -> int:
 def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import deliveries, presenters
 
+    if args.outcome is not None and args.outcome not in set(DeliveryOutcome):
+        raise ValidationError(
+            "--outcome", f"no such outcome {args.outcome!r}; one of " + ", ".join(DeliveryOutcome)
+        )
     ctx = _context(settings)
     try:
-        try:
-            found = deliveries.list_deliveries(
-                ctx, job_id=args.job, outcome=args.outcome, since=args.since, limit=args.limit
-            )
-        except ValueError:
-            raise ValidationError("--outcome", f"no such outcome {args.outcome!r}") from None
+        found = deliveries.list_deliveries(
+            ctx, job_id=args.job, outcome=args.outcome, since=args.since, limit=args.limit
+        )
     finally:
         ctx.close()
     if args.json:

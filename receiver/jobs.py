@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 import structlog
 
 from receiver import clock, events
-from receiver.config import Settings
 from receiver.context import Context
 from receiver.errors import (
     ConfigError,
@@ -119,7 +118,7 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
             provider_status=snapshot.raw_status,
             estimated_seconds=snapshot.estimated_seconds,
             credits_reserved=snapshot.credits_reserved,
-            check_after=clock.to_db(callback_due(ctx.settings, snapshot)),
+            check_after=clock.to_db(callback_due(snapshot)),
             now=clock.to_db(clock.now()),
         )
         events.append(
@@ -133,10 +132,10 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
     return get_job(ctx, job_id).job
 
 
-def callback_due(settings: Settings, snapshot: TaskSnapshot) -> datetime:
-    """When the watchdog should start asking about a task whose callback has not come."""
+def callback_due(snapshot: TaskSnapshot) -> datetime:
+    """When the provider expects the task done; the watchdog adds its grace period."""
     estimated = snapshot.estimated_seconds or DEFAULT_ESTIMATED_SECONDS
-    return clock.now() + timedelta(seconds=estimated + settings.watchdog_grace)
+    return clock.now() + timedelta(seconds=estimated)
 
 
 def get_job(ctx: Context, job_id: str) -> JobDetails:
@@ -172,7 +171,7 @@ def needs_attention(ctx: Context, *, limit: int = 200) -> Attention:
     with ctx.db.reading() as conn:
         rows = conn.fetch_all(
             "needs_attention",
-            overdue_before=clock.to_db(now),
+            overdue_before=clock.to_db(now - timedelta(seconds=ctx.settings.watchdog_grace)),
             stuck_before=clock.to_db(now - STUCK_SUBMISSION),
             limit=limit,
         )

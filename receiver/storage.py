@@ -49,6 +49,7 @@ class UploadedPart:
 class ObjectStore:
     def __init__(self, settings: Settings, *, max_connections: int = 10) -> None:
         self.bucket = settings.s3_bucket
+        self._region = settings.aws_region
         self._client: S3Client = boto3.client(
             "s3",
             endpoint_url=settings.s3_endpoint_url,
@@ -87,7 +88,14 @@ class ObjectStore:
         except BotoCoreError as exc:
             raise _wrap(exc, f"reaching the S3 store for bucket {self.bucket!r}") from exc
         try:
-            self._client.create_bucket(Bucket=self.bucket)
+            if self._region == "us-east-1":
+                self._client.create_bucket(Bucket=self.bucket)
+            else:
+                # Outside us-east-1, AWS wants the region spelled out again.
+                self._client.create_bucket(
+                    Bucket=self.bucket,
+                    CreateBucketConfiguration={"LocationConstraint": self._region},  # type: ignore[typeddict-item]
+                )
         except ClientError as exc:
             if _code(exc) in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
                 return

@@ -60,10 +60,16 @@ class Watchdog:
     def run_once(self, *, submitted_before: datetime | None = None) -> ReconcileSummary:
         """Ask about every due job (or, on demand, every unfinished job submitted before a time)."""
         summary = ReconcileSummary()
-        now = clock.to_db(clock.now())
+        now = clock.now()
+        first_due = now - timedelta(seconds=self._settings.watchdog_grace)
         with self._db.reading() as conn:
             if submitted_before is None:
-                rows = conn.fetch_all("due_for_check", now=now, limit=_BATCH)
+                rows = conn.fetch_all(
+                    "due_for_check",
+                    now=clock.to_db(now),
+                    first_due=clock.to_db(first_due),
+                    limit=_BATCH,
+                )
             else:
                 rows = conn.fetch_all(
                     "running_jobs_submitted_before",

@@ -19,7 +19,7 @@ import httpx
 
 from receiver.errors import FetchError, UnsafeURL
 
-__all__ = ["FetchPolicy", "Target", "check_url", "open_video"]
+__all__ = ["FetchPolicy", "Target", "check_url", "open_video", "stream_video"]
 
 _PERMANENT_STATUSES = frozenset({401, 403, 404, 410})
 
@@ -108,6 +108,24 @@ def open_video(client: httpx.Client, url: str, policy: FetchPolicy) -> Iterator[
         except httpx.HTTPError as exc:
             raise FetchError(f"download failed: {type(exc).__name__}: {exc}") from exc
     raise UnsafeURL(f"more than {policy.max_redirects} redirects")
+
+
+def stream_video(
+    client: httpx.Client, url: str, policy: FetchPolicy, *, chunk_size: int = 256 * 1024
+) -> Iterator[bytes]:
+    """The video's bytes, lazily: nothing is requested until the first chunk is wanted.
+
+    Ends with :class:`FetchError` if the body stops short of its ``Content-Length``.
+    """
+    with open_video(client, url, policy) as response:
+        length = response.headers.get("content-length")
+        expected = int(length) if length and length.isdigit() else None
+        received = 0
+        for chunk in response.iter_bytes(chunk_size):
+            received += len(chunk)
+            yield chunk
+        if expected is not None and received != expected:
+            raise FetchError(f"the download ended after {received} of {expected} bytes")
 
 
 def _check_response(response: httpx.Response, policy: FetchPolicy) -> None:

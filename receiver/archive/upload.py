@@ -37,7 +37,6 @@ def upload_stream(
     *,
     part_size: int,
     content_type: str = "video/mp4",
-    expected_size: int | None = None,
     max_bytes: int | None = None,
     on_part: Callable[[int], None] | None = None,
     on_start: Callable[[str], None] | None = None,
@@ -54,8 +53,6 @@ def upload_stream(
         digest, size, parts = _send_parts(
             store, key, upload_id, chunks, part_size=part_size, max_bytes=max_bytes, on_part=on_part
         )
-        if expected_size is not None and size != expected_size:
-            raise FetchError(f"the download ended after {size} of {expected_size} bytes")
         try:
             etag = store.complete_upload(key, upload_id, parts)
         except ObjectExists:

@@ -22,7 +22,7 @@ import structlog
 
 from receiver import clock, events, providers
 from receiver.archive.confirm import confirmed_video_url
-from receiver.archive.fetch import FetchPolicy, open_video
+from receiver.archive.fetch import FetchPolicy, stream_video
 from receiver.archive.upload import StoredObject, upload_stream
 from receiver.config import Settings
 from receiver.errors import ConfirmationError, FetchError, ReceiverError, StorageError
@@ -198,17 +198,17 @@ class ArchiveWorker:
         return url
 
     def _download_and_upload(self, task: ArchiveTask, url: str, key: str) -> StoredObject:
-        with open_video(self._http, url, self._policy) as response:
-            length = response.headers.get("content-length")
-            return upload_stream(
-                self._store,
-                key,
-                self._renewing(task, response.iter_bytes(_CHUNK)),
-                part_size=self._settings.part_size,
-                expected_size=int(length) if length and length.isdigit() else None,
-                max_bytes=self._settings.max_video_bytes,
-                on_start=lambda upload_id: self._note_upload(task, upload_id),
-            )
+        # The download is lazy: it starts only once the upload is open, so an unreachable
+        # store fails the attempt before the source is touched (one video, one download).
+        chunks = stream_video(self._http, url, self._policy, chunk_size=_CHUNK)
+        return upload_stream(
+            self._store,
+            key,
+            self._renewing(task, chunks),
+            part_size=self._settings.part_size,
+            max_bytes=self._settings.max_video_bytes,
+            on_start=lambda upload_id: self._note_upload(task, upload_id),
+        )
 
     def _renewing(self, task: ArchiveTask, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """Pass chunks through, renewing the lease on time, however slow the source is."""

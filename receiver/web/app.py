@@ -15,13 +15,34 @@ from starlette.routing import Route
 from receiver.archive.worker import ArchiveWorker
 from receiver.context import Context
 from receiver.web.access_log import AccessLogMiddleware
+from receiver.web.api import api_routes
 from receiver.web.callbacks import callback_endpoint
 
 __all__ = ["create_app"]
 
 
 async def healthz(_request: Request) -> JSONResponse:
+    """Alive: the process answers. Says nothing about its dependencies (see /readyz)."""
     return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready: the database and the bucket answer, so callbacks can be taken and archived."""
+    ctx: Context = request.app.state.ctx
+    checks: dict[str, str] = {}
+    # Lambdas, not bound methods: building ctx.db or ctx.store may itself fail, and must
+    # fail inside the check.
+    probes = (("database", lambda: ctx.db.ping()), ("bucket", lambda: ctx.store.ping()))  # noqa: PLW0108
+    for name, ping in probes:
+        try:
+            await run_in_threadpool(ping)
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"failing: {type(exc).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", **checks}, 200 if ready else 503
+    )
 
 
 def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlette:
@@ -43,6 +64,8 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
         routes=[
             Route("/callbacks/{provider}/{token}", callback_endpoint, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            *api_routes(),
         ],
         middleware=[Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies)],
         lifespan=lifespan,

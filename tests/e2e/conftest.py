@@ -28,6 +28,20 @@ class Stack:
     receiver_url: str
     simulator_url: str
     tmp_path: Path
+    receiver: subprocess.Popen[bytes] | None = None
+
+    def start_receiver(self, **overrides: str) -> None:
+        """Start ``receiver serve`` (again), optionally with changed settings."""
+        self.env.update(overrides)
+        port = self.receiver_url.rsplit(":", 1)[1]
+        log = self.tmp_path / "receiver.log"
+        self.receiver = _spawn(["serve", "--port", port], self.env, log)
+        _wait_up(f"{self.receiver_url}/healthz", self.receiver, log)
+
+    def stop_receiver(self) -> None:
+        if self.receiver is not None:
+            stop_process(self.receiver)
+            self.receiver = None
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -62,7 +76,7 @@ class Stack:
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "receiver", *args],
             env=env,
@@ -85,7 +99,7 @@ def _wait_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise AssertionError(f"{url} did not come up:\n{log.read_text()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -116,7 +130,7 @@ def stack(
         "RECEIVER_DATABASE_URL": database_url,
         **stack_overrides,
     }
-    sim_log, receiver_log = tmp_path / "simulator.log", tmp_path / "receiver.log"
+    sim_log = tmp_path / "simulator.log"
     simulator = _spawn(
         [
             "simulator",
@@ -131,13 +145,13 @@ def stack(
         env,
         sim_log,
     )
-    server = _spawn(["serve", "--port", str(receiver_port)], env, receiver_log)
+    stack = Stack(
+        env, f"http://127.0.0.1:{receiver_port}", f"http://127.0.0.1:{simulator_port}", tmp_path
+    )
     try:
         _wait_up(f"http://127.0.0.1:{simulator_port}/_simulator/config", simulator, sim_log)
-        _wait_up(f"http://127.0.0.1:{receiver_port}/healthz", server, receiver_log)
-        yield Stack(
-            env, f"http://127.0.0.1:{receiver_port}", f"http://127.0.0.1:{simulator_port}", tmp_path
-        )
+        stack.start_receiver()
+        yield stack
     finally:
-        _stop(server)
-        _stop(simulator)
+        stack.stop_receiver()
+        stop_process(simulator)

@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import boto3
+import httpx
 import pytest
 from botocore.config import Config
 
@@ -69,6 +70,19 @@ def test_submit_callback_archive_end_to_end(stack: Stack) -> None:
     assert outcomes.count("accepted") == 1
     assert outcomes.count("duplicate") == len(attempts) - 1
     assert [e["type"] for e in job["events"]][-2:] == ["job.completed", "asset.stored"]
+
+    # Replaying the accepted delivery of a stored job changes nothing, downloads nothing.
+    accepted = next(d["id"] for d in job["deliveries"] if d["outcome"] == "accepted")
+    assert "already done 1" in stack.cli("replay", accepted).stderr
+    stats = stack.simulator("GET", "/_simulator/stats")["tasks"][job["task_id"]]
+    assert stats["downloads"] == 1
+
+
+def test_health_and_readiness(stack: Stack) -> None:
+    assert httpx.get(f"{stack.receiver_url}/healthz", timeout=5).json() == {"status": "ok"}
+    ready = httpx.get(f"{stack.receiver_url}/readyz", timeout=5)
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok", "bucket": "ok"}
 
 
 def test_failed_generation_ends_with_the_providers_reason(stack: Stack) -> None:

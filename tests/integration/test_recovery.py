@@ -30,7 +30,7 @@ def overdue(db: Database, job_id: str) -> None:
     run_sql(
         db,
         "UPDATE jobs SET check_after = :t WHERE id = :id",
-        t=clock.to_db(clock.now() - timedelta(seconds=1)),
+        t=clock.to_db(clock.now() - timedelta(days=1)),  # past any grace period
         id=job_id,
     )
 

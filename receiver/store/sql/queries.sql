@@ -61,9 +61,13 @@ SET task_id = COALESCE(task_id, :task_id),
 WHERE id = :id;
 
 -- name: due_for_check
--- Jobs whose callback is overdue: the watchdog asks the provider about them.
+-- Jobs whose callback is overdue: the watchdog asks the provider about them. check_after
+-- starts as the provider's estimate, and the first question waits a grace period more
+-- (:first_due = now - grace); after that it is the backoff's next time.
 SELECT * FROM jobs
-WHERE status IN ('pending', 'processing') AND task_id IS NOT NULL AND check_after <= :now
+WHERE status IN ('pending', 'processing') AND task_id IS NOT NULL
+  AND ((check_attempts = 0 AND check_after <= :first_due)
+       OR (check_attempts > 0 AND check_after <= :now))
 ORDER BY check_after
 LIMIT :limit;
 

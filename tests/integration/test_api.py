@@ -1,0 +1,76 @@
+"""The admin API: bearer auth, and replays over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from receiver.config import Settings
+from receiver.context import Context
+from receiver.intake import IncomingDelivery, ingest
+from receiver.providers import evolink_protocol
+from receiver.web import create_app
+from tests.conftest import make_env, run_sql
+from tests.integration.test_intake import body, make_job
+from tests.servers import run_server
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "admin-token-for-tests-0123456789"
+
+
+@pytest.fixture
+def api(tmp_path: Path, database_url: str) -> Iterator[tuple[Context, httpx.Client]]:
+    env = make_env(tmp_path, RECEIVER_DATABASE_URL=database_url, RECEIVER_ADMIN_TOKEN=TOKEN)
+    ctx = Context(Settings.from_env(env))
+    with run_server(create_app(ctx)) as base, httpx.Client(base_url=base, timeout=10) as client:
+        yield ctx, client
+    ctx.close()
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_every_route_needs_the_admin_token(api: tuple[Context, httpx.Client]) -> None:
+    _ctx, client = api
+    for path in ("/v1/deliveries/replay", "/v1/deliveries/dlv_x/replay"):
+        assert client.post(path).status_code == 401
+        assert client.post(path, headers=auth("wrong")).status_code == 401
+        assert client.post(path, headers={"Authorization": TOKEN}).status_code == 401
+    response = client.post("/v1/deliveries/replay", headers=auth())
+    assert response.status_code == 200
+
+
+def test_without_an_admin_token_the_api_is_off(tmp_path: Path, database_url: str) -> None:
+    ctx = Context(Settings.from_env(make_env(tmp_path, RECEIVER_DATABASE_URL=database_url)))
+    with run_server(create_app(ctx)) as base:
+        response = httpx.post(f"{base}/v1/deliveries/replay", headers=auth(), timeout=10)
+    ctx.close()
+    assert response.status_code == 401
+    assert "RECEIVER_ADMIN_TOKEN" in response.json()["message"]
+
+
+def test_replay_over_http(api: tuple[Context, httpx.Client]) -> None:
+    ctx, client = api
+    job_id = make_job(ctx.db)
+    result = ingest(
+        ctx.db,
+        job_id,
+        evolink_protocol.parse_task_json(body()),
+        IncomingDelivery(provider="evolink", body=body()),
+    )
+    run_sql(ctx.db, "UPDATE archive_tasks SET state = 'failed'")
+
+    assert client.post("/v1/deliveries/dlv_nope/replay", headers=auth()).status_code == 404
+    dry = client.post("/v1/deliveries/replay", headers=auth(), json={"dry_run": True})
+    assert dry.json() == {"dry_run": True, "deliveries": [result.delivery_id]}
+    bad = client.post("/v1/deliveries/replay", headers=auth(), json={"since": "soon"})
+    assert bad.status_code == 400
+    done = client.post("/v1/deliveries/replay", headers=auth(), json={"job_id": job_id})
+    assert done.json() == {"replayed": 1, "already_done": 0, "still_failing": []}
+    again = client.post(f"/v1/deliveries/{result.delivery_id}/replay", headers=auth())
+    assert again.json()["verdict"] == "already_done"
