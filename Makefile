@@ -25,13 +25,13 @@ run: $(STAMP)
 	$(BIN)/receiver dev
 
 lint: $(STAMP)
-	$(BIN)/ruff check receiver tests
-	$(BIN)/ruff format --check receiver tests
+	$(BIN)/ruff check receiver tests bench
+	$(BIN)/ruff format --check receiver tests bench
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix receiver tests
-	$(BIN)/ruff format receiver tests
+	$(BIN)/ruff check --fix receiver tests bench
+	$(BIN)/ruff format receiver tests bench
 
 test: lint
 	bash infra/ensure-postgres.sh

@@ -29,7 +29,9 @@ def to_db(moment: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+    # fromisoformat (which reads the "Z" since Python 3.11) is several times cheaper than
+    # strptime, and rows are read on every callback.
+    return datetime.fromisoformat(text)
 
 
 def new_id(prefix: str) -> str:

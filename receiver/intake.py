@@ -24,7 +24,19 @@ from receiver.store.database import Connection, Database
 from receiver.store.records import Job
 from receiver.tokens import CallbackSigner
 
-__all__ = ["LINK_LIFETIME", "IncomingDelivery", "IntakeResult", "ingest", "receive_callback"]
+__all__ = [
+    "LINK_LIFETIME",
+    "Admission",
+    "IncomingDelivery",
+    "IntakeResult",
+    "Rejection",
+    "ingest",
+    "ingest_in",
+    "judge_callback",
+    "receive_callback",
+    "record",
+    "reject",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +68,88 @@ class IntakeResult:
     outcome: DeliveryOutcome
     status_code: int
     job_id: str | None = None
+    task_id: str | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rejection:
+    """A callback we refuse, before the database is asked anything."""
+
+    reason: str
+    message: str
+    status_code: int
+    job_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Admission:
+    """A callback whose token and body are good: what the database must apply."""
+
+    snapshot: TaskSnapshot
+    #: The job the token is bound to; None for an unbound URL (the job is adopted).
+    job_id: str | None
+    label: str | None = None
+    confirm: bool = False
+
+
+def judge_callback(
+    signer: CallbackSigner,
+    provider: Provider,
+    token: str,
+    body: bytes,
+    *,
+    confirm: bool = False,
+    confirm_external: bool = False,
+) -> Admission | Rejection:
+    """Token first, then body: all that can be decided without the database.
+
+    ``confirm``: archive only after the provider's task API confirms the completion.
+    ``confirm_external``: the same, for jobs adopted from unbound callback URLs.
+    """
+    try:
+        claims = signer.verify(token, provider=provider.name)
+    except TokenExpired as exc:
+        return Rejection(reason="expired_token", message=exc.message, status_code=403)
+    except TokenError as exc:
+        return Rejection(reason="bad_token", message=exc.message, status_code=403)
+    try:
+        snapshot = provider.parse_callback(body)
+    except ValueError as exc:
+        return Rejection(
+            reason="malformed",
+            message=f"malformed callback body: {exc}",
+            status_code=400,
+            job_id=claims.job_id,
+        )
+    if claims.job_id is None:
+        return Admission(
+            snapshot=snapshot, job_id=None, label=claims.label, confirm=confirm or confirm_external
+        )
+    return Admission(snapshot=snapshot, job_id=claims.job_id, confirm=confirm)
+
+
+def record(
+    conn: Connection, delivery: IncomingDelivery, verdict: Admission | Rejection
+) -> IntakeResult:
+    """Apply a judged callback inside the caller's transaction."""
+    if isinstance(verdict, Rejection):
+        return _reject_in(conn, delivery, verdict)
+    job_id = verdict.job_id
+    if job_id is None:
+        job_id = _adopt_external_job(conn, delivery.provider, verdict.snapshot, verdict.label)
+        if job_id is None:
+            # An unbound URL proves nothing about jobs we submitted ourselves.
+            return _reject_in(
+                conn,
+                delivery,
+                Rejection(
+                    reason="task_mismatch",
+                    status_code=409,
+                    message="an unbound callback URL cannot report on a job submitted here",
+                ),
+            )
+    return ingest_in(conn, job_id, verdict.snapshot, delivery, confirm=verdict.confirm)
 
 
 def receive_callback(
@@ -69,59 +162,35 @@ def receive_callback(
     confirm: bool = False,
     confirm_external: bool = False,
 ) -> IntakeResult:
-    """Judge a live callback: token, then body, then :func:`ingest`.
-
-    ``confirm``: archive only after the provider's task API confirms the completion.
-    ``confirm_external``: the same, for jobs adopted from unbound callback URLs.
-    """
-    try:
-        claims = signer.verify(token, provider=provider.name)
-    except TokenExpired as exc:
-        return reject(db, delivery, "expired_token", exc.message, 403)
-    except TokenError as exc:
-        return reject(db, delivery, "bad_token", exc.message, 403)
-    try:
-        snapshot = provider.parse_callback(delivery.body)
-    except ValueError as exc:
-        return reject(
-            db, delivery, "malformed", f"malformed callback body: {exc}", 400, job_id=claims.job_id
-        )
-    if claims.job_id is None:
-        job_id = adopt_external_job(db, provider.name, snapshot, label=claims.label)
-        if job_id is None:
-            # An unbound URL proves nothing about jobs we submitted ourselves.
-            return reject(
-                db,
-                delivery,
-                "task_mismatch",
-                "an unbound callback URL cannot report on a job submitted here",
-                409,
-            )
-        return ingest(db, job_id, snapshot, delivery, confirm=confirm or confirm_external)
-    return ingest(db, claims.job_id, snapshot, delivery, confirm=confirm)
+    """Judge and record a live callback in a transaction of its own."""
+    verdict = judge_callback(
+        signer, provider, token, delivery.body, confirm=confirm, confirm_external=confirm_external
+    )
+    with db.transaction() as conn:
+        result = record(conn, delivery, verdict)
+    log_result(result, delivery)
+    return result
 
 
-def adopt_external_job(
-    db: Database, provider: str, snapshot: TaskSnapshot, *, label: str | None
+def _adopt_external_job(
+    conn: Connection, provider: str, snapshot: TaskSnapshot, label: str | None
 ) -> str | None:
     """The job of a task submitted by other code, created on its first callback.
 
     None when the task belongs to a job submitted through receiver, which only its own
     bound URL may move.
     """
-    now = clock.to_db(clock.now())
-    with db.transaction() as conn:
-        conn.execute(
-            "adopt_external_job",
-            id=clock.new_id("job"),
-            provider=provider,
-            model=snapshot.model or "unknown",
-            prompt=f"(submitted elsewhere{f': {label}' if label else ''})",
-            params=json.dumps({"external": True, "label": label}),
-            task_id=snapshot.task_id,
-            now=now,
-        )
-        row = conn.fetch_one("get_job_by_task", provider=provider, task_id=snapshot.task_id)
+    conn.execute(
+        "adopt_external_job",
+        id=clock.new_id("job"),
+        provider=provider,
+        model=snapshot.model or "unknown",
+        prompt=f"(submitted elsewhere{f': {label}' if label else ''})",
+        params=json.dumps({"external": True, "label": label}),
+        task_id=snapshot.task_id,
+        now=clock.to_db(clock.now()),
+    )
+    row = conn.fetch_one("get_job_by_task", provider=provider, task_id=snapshot.task_id)
     assert row is not None
     if not json.loads(row["params"]).get("external"):
         return None
@@ -137,38 +206,45 @@ def ingest(
     confirm: bool = False,
 ) -> IntakeResult:
     """Apply ``snapshot`` to job ``job_id`` and record ``delivery``, in one transaction."""
-    bound = log.bind(job_id=job_id, task_id=snapshot.task_id, source=delivery.source)
     with db.transaction() as conn:
-        row = conn.fetch_one("get_job", id=job_id)
-        if row is None:
-            # The job id is kept: a replay can succeed once the job exists (a restored backup).
-            result = _record(
-                conn,
-                delivery,
-                DeliveryOutcome.REJECTED,
-                404,
-                job_id=job_id,
-                snapshot=snapshot,
-                reason="unknown_job: no such job",
-            )
-        else:
-            job = Job.from_row(row)
-            if job.task_id is not None and job.task_id != snapshot.task_id:
-                result = _record(
-                    conn,
-                    delivery,
-                    DeliveryOutcome.REJECTED,
-                    409,
-                    job_id=job_id,
-                    snapshot=snapshot,
-                    reason="task_mismatch: the body's task id is not this job's",
-                )
-            else:
-                result = _apply(conn, job, snapshot, delivery, confirm=confirm)
-    bound.info(
-        "intake.delivery", outcome=result.outcome, reason=result.reason, status=snapshot.raw_status
-    )
+        result = ingest_in(conn, job_id, snapshot, delivery, confirm=confirm)
+    log_result(result, delivery)
     return result
+
+
+def ingest_in(
+    conn: Connection,
+    job_id: str,
+    snapshot: TaskSnapshot,
+    delivery: IncomingDelivery,
+    *,
+    confirm: bool = False,
+) -> IntakeResult:
+    """:func:`ingest` inside the caller's transaction."""
+    row = conn.fetch_one("get_job", id=job_id)
+    if row is None:
+        # The job id is kept: a replay can succeed once the job exists (a restored backup).
+        return _record(
+            conn,
+            delivery,
+            DeliveryOutcome.REJECTED,
+            404,
+            job_id=job_id,
+            snapshot=snapshot,
+            reason="unknown_job: no such job",
+        )
+    job = Job.from_row(row)
+    if job.task_id is not None and job.task_id != snapshot.task_id:
+        return _record(
+            conn,
+            delivery,
+            DeliveryOutcome.REJECTED,
+            409,
+            job_id=job_id,
+            snapshot=snapshot,
+            reason="task_mismatch: the body's task id is not this job's",
+        )
+    return _apply(conn, job, snapshot, delivery, confirm=confirm)
 
 
 def reject(
@@ -181,17 +257,38 @@ def reject(
     job_id: str | None = None,
 ) -> IntakeResult:
     """Record a delivery we refuse, so even junk leaves a trace to look at."""
+    rejection = Rejection(reason=reason, message=message, status_code=status_code, job_id=job_id)
     with db.transaction() as conn:
-        result = _record(
-            conn,
-            delivery,
-            DeliveryOutcome.REJECTED,
-            status_code,
-            reason=f"{reason}: {message}",
-            job_id=job_id,
-        )
-    log.warning("intake.rejected", reason=reason, job_id=job_id, source=delivery.source)
+        result = _reject_in(conn, delivery, rejection)
+    log_result(result, delivery)
     return result
+
+
+def _reject_in(conn: Connection, delivery: IncomingDelivery, rejection: Rejection) -> IntakeResult:
+    return _record(
+        conn,
+        delivery,
+        DeliveryOutcome.REJECTED,
+        rejection.status_code,
+        reason=f"{rejection.reason}: {rejection.message}",
+        job_id=rejection.job_id,
+    )
+
+
+def log_result(result: IntakeResult, delivery: IncomingDelivery) -> None:
+    """One line per delivery, after its transaction committed."""
+    if result.outcome == DeliveryOutcome.REJECTED:
+        log.warning(
+            "intake.rejected", reason=result.reason, job_id=result.job_id, source=delivery.source
+        )
+    else:
+        log.info(
+            "intake.delivery",
+            outcome=result.outcome,
+            job_id=result.job_id,
+            source=delivery.source,
+            reason=result.reason,
+        )
 
 
 def _apply(
@@ -318,6 +415,7 @@ def _record(
         outcome=outcome,
         status_code=status_code,
         job_id=job_id,
+        task_id=snapshot.task_id if snapshot else None,
         reason=reason,
     )
 

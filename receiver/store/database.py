@@ -13,7 +13,7 @@ and plain ``dict`` rows, through :class:`Connection`, on either engine:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from receiver.errors import ConfigError
@@ -55,6 +55,18 @@ class Connection:
     def fetch_all(self, query: str, **params: Any) -> list[Row]:
         cursor: _Cursor = self._raw.execute(self._queries[query], params)
         return cursor.fetchall()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested unit: undone alone on error, the surrounding transaction goes on."""
+        self._raw.execute("SAVEPOINT unit")
+        try:
+            yield
+        except BaseException:
+            self._raw.execute("ROLLBACK TO SAVEPOINT unit")
+            self._raw.execute("RELEASE SAVEPOINT unit")
+            raise
+        self._raw.execute("RELEASE SAVEPOINT unit")
 
     def execute_script(self, sql: str) -> None:
         """Statements separated by ``;`` at line ends (migrations), inside this transaction."""

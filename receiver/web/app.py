@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from receiver.archive.worker import ArchiveWorker
 from receiver.context import Context
+from receiver.store.group_commit import GroupCommitter
 from receiver.web.access_log import AccessLogMiddleware
 from receiver.web.api import api_routes
 from receiver.web.callbacks import callback_endpoint
@@ -52,6 +53,9 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # Fail at start-up, not at the first callback, when the database or keys are wrong.
         await run_in_threadpool(lambda: (ctx.db, ctx.signer))
+        committer = GroupCommitter(ctx.db)
+        committer.start()
+        app.state.committer = committer
         if worker is not None:
             await run_in_threadpool(worker.start)
         try:
@@ -59,6 +63,7 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
         finally:
             if worker is not None:
                 await run_in_threadpool(worker.stop)
+            await run_in_threadpool(committer.stop)
 
     app = Starlette(
         routes=[

@@ -1,9 +1,10 @@
 """``POST /callbacks/{provider}/{token}``: where the provider tells us a task is done.
 
-The handler only reads and bounds the request; judging and recording it is
-:func:`receiver.intake.receive_callback`, run in a thread because the database is
-synchronous. It answers 2xx only once the delivery and all it implies are committed, and
-never waits on the network, well inside the provider's 10 s timeout.
+The handler reads and bounds the request and judges token and body
+(:func:`receiver.intake.judge_callback`); recording it (:func:`receiver.intake.record`) runs
+on the group-commit thread, which shares one commit between the callbacks that arrive
+together. It answers 2xx only once the delivery and all it implies are committed, and never
+waits on the network, well inside the provider's 10 s timeout.
 """
 
 from __future__ import annotations
@@ -11,14 +12,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from receiver.context import Context
-from receiver.intake import IncomingDelivery, IntakeResult, receive_callback, reject
+from receiver.intake import (
+    Admission,
+    IncomingDelivery,
+    IntakeResult,
+    Rejection,
+    judge_callback,
+    log_result,
+    record,
+)
 from receiver.lifecycle import DeliveryOutcome
 from receiver.providers import PROVIDER_NAMES
+from receiver.store.group_commit import GroupCommitter
 from receiver.web.proxies import client_address
 
 __all__ = ["callback_endpoint"]
@@ -44,50 +53,49 @@ async def callback_endpoint(request: Request) -> JSONResponse:
             ctx.settings.trusted_proxies,
         ),
     )
+    verdict: Admission | Rejection
     try:
         async with asyncio.timeout(ctx.settings.request_timeout):
             body = await _read_body(request, limit)
     except TimeoutError:
-        result = await run_in_threadpool(
-            reject, ctx.db, delivery, "timeout", "the body did not arrive in time", 408
+        verdict = Rejection(
+            reason="timeout", message="the body did not arrive in time", status_code=408
         )
-        return _answer(result)
     except _TooLarge:
-        result = await run_in_threadpool(
-            reject, ctx.db, delivery, "too_large", f"the body is over {limit} bytes", 413
+        verdict = Rejection(
+            reason="too_large", message=f"the body is over {limit} bytes", status_code=413
         )
-        return _answer(result)
     except ClientDisconnect:
-        result = await run_in_threadpool(
-            reject, ctx.db, delivery, "disconnected", "the client left before sending the body", 400
+        verdict = Rejection(
+            reason="disconnected",
+            status_code=400,
+            message="the client left before sending the body",
         )
-        return _answer(result)
-    delivery = dataclasses.replace(delivery, body=body)
-    content_type = request.headers.get("content-type", "application/json")
-    if "json" not in content_type.lower():
-        result = await run_in_threadpool(
-            reject,
-            ctx.db,
-            delivery,
-            "wrong_content_type",
-            f"expected JSON, got {content_type}",
-            415,
-        )
-        return _answer(result)
+    else:
+        delivery = dataclasses.replace(delivery, body=body)
+        content_type = request.headers.get("content-type", "application/json")
+        if "json" not in content_type.lower():
+            verdict = Rejection(
+                reason="wrong_content_type",
+                status_code=415,
+                message=f"expected JSON, got {content_type}",
+            )
+        else:
+            # Token and body are judged right here: pure CPU, no database.
+            provider = ctx.provider(provider_name)
+            verdict = judge_callback(
+                ctx.signer,
+                provider,
+                request.path_params["token"],
+                body,
+                confirm=ctx.settings.confirm_with_provider,
+                # A job first heard of through an unbound URL is confirmed whenever we can.
+                confirm_external=provider.has_credentials,
+            )
 
-    provider = ctx.provider(provider_name)
-    result = await run_in_threadpool(
-        lambda: receive_callback(
-            ctx.db,
-            ctx.signer,
-            provider,
-            request.path_params["token"],
-            delivery,
-            confirm=ctx.settings.confirm_with_provider,
-            # A job first heard of through an unbound URL is confirmed whenever we can.
-            confirm_external=provider.has_credentials,
-        )
-    )
+    committer: GroupCommitter = request.app.state.committer
+    result = await committer.run(lambda conn: record(conn, delivery, verdict))
+    log_result(result, delivery)
     worker = request.app.state.worker
     if worker is not None and result.outcome == DeliveryOutcome.ACCEPTED:
         worker.wake()

@@ -1,0 +1,116 @@
+"""Group commit: many small write transactions, one commit (one fsync) between them.
+
+Every accepted callback must be on disk before its 2xx, and on SQLite each commit costs an
+fsync under a database-wide write lock, so one commit per callback caps the intake far
+below what the provider can send. Here one thread runs the units queued by request
+handlers back to back inside a single transaction, each in a savepoint of its own (a unit
+that fails is undone alone), commits once, and only then hands each handler its result.
+No answer leaves before its unit is committed: the guarantee is unchanged, the fsync is
+shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import structlog
+
+from receiver.store.database import Connection, Database
+
+__all__ = ["GroupCommitter"]
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Unit:
+    work: Callable[[Connection], Any]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
+class GroupCommitter:
+    def __init__(self, db: Database, *, max_batch: int = 128) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a committed transaction; its result once the commit is done."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Unit(work, future, loop))
+        return await future
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    unit = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if unit is None:
+                    stopping = True
+                    break
+                batch.append(unit)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Unit]) -> None:
+        outcomes: list[tuple[_Unit, bool, Any]] = []
+        try:
+            with self._db.transaction() as conn:
+                if len(batch) == 1:
+                    # Alone, the unit's failure rolls back the transaction it owns.
+                    outcomes.append((batch[0], True, batch[0].work(conn)))
+                else:
+                    for unit in batch:
+                        try:
+                            with conn.savepoint():
+                                outcomes.append((unit, True, unit.work(conn)))
+                        except Exception as exc:
+                            outcomes.append((unit, False, exc))
+        except Exception as exc:
+            # The commit itself failed (or the lone unit did): nothing of the batch is on
+            # disk, every caller must hear so (it answers 5xx and the provider retries).
+            log.exception("group_commit.failed", size=len(batch))
+            outcomes = [(unit, False, exc) for unit in batch]
+        # One wake-up per event loop for the whole batch, not one per unit.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Unit, bool, Any]]] = {}
+        for outcome in outcomes:
+            by_loop.setdefault(outcome[0].loop, []).append(outcome)
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(outcomes: list[tuple[_Unit, bool, Any]]) -> None:
+    for unit, ok, value in outcomes:
+        if unit.future.cancelled():
+            continue
+        if ok:
+            unit.future.set_result(value)
+        else:
+            unit.future.set_exception(value)
