@@ -174,6 +174,9 @@ def _add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run an archive worker alone")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics on 127.0.0.1:PORT/metrics"
+    )
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
@@ -414,10 +417,9 @@ def _duration(text: str) -> timedelta:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from receiver.archive.worker import ArchiveWorker
     from receiver.web import create_app
+    from receiver.web.server import serve
 
     ctx = _context(settings)
     worker = (
@@ -425,32 +427,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         if args.no_worker
         else ArchiveWorker(ctx.db, ctx.store, settings, provider_for=ctx.provider)
     )
-    app = create_app(ctx, worker=worker)
     try:
-        # access_log=False: uvicorn's access log prints paths, and callback paths hold
-        # tokens; receiver's own access log masks them. log_config=None keeps ours.
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            access_log=False,
-            log_config=None,
-            # The client address behind proxies is ours to decide (RECEIVER_TRUSTED_PROXIES);
-            # uvicorn would otherwise believe X-Forwarded-For from any loopback peer.
-            proxy_headers=False,
-            timeout_graceful_shutdown=30,
-        )
+        serve(create_app(ctx, worker=worker), settings, host=args.host, port=args.port)
     finally:
         ctx.close()
     return 0
 
 
-def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from receiver.archive.runner import run_worker
 
     ctx = _context(settings)
     try:
-        run_worker(ctx)
+        run_worker(ctx, metrics_port=args.metrics_port)
     finally:
         ctx.close()
     return 0

@@ -194,6 +194,8 @@ class Settings:
     confirm_with_provider: bool = False
     request_timeout: float = 10.0
     watchdog_grace: float = 600.0
+    lease_seconds: float = 120.0
+    shutdown_timeout: float = 30.0
     watchdog_interval: float = 30.0
     part_size: int = 8 * 1024 * 1024
     archive_concurrency: int = 2
@@ -285,6 +287,8 @@ class Settings:
             confirm_with_provider=env.flag("RECEIVER_CONFIRM_WITH_PROVIDER"),
             request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT", "10s"),
             watchdog_grace=env.duration("RECEIVER_WATCHDOG_GRACE", "10m"),
+            lease_seconds=env.duration("RECEIVER_LEASE_SECONDS", "120s"),
+            shutdown_timeout=env.duration("RECEIVER_SHUTDOWN_TIMEOUT", "30s"),
             watchdog_interval=env.duration("RECEIVER_WATCHDOG_INTERVAL", "30s"),
             part_size=part_size,
             archive_concurrency=env.integer("RECEIVER_ARCHIVE_CONCURRENCY", 2),

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from receiver import clock, events
+from receiver import clock, events, metrics
 from receiver.errors import TokenError, TokenExpired
 from receiver.lifecycle import DeliveryOutcome, JobStatus, decide
 from receiver.providers.base import Provider, TaskSnapshot, TaskStatus
@@ -276,7 +276,8 @@ def _reject_in(conn: Connection, delivery: IncomingDelivery, rejection: Rejectio
 
 
 def log_result(result: IntakeResult, delivery: IncomingDelivery) -> None:
-    """One line per delivery, after its transaction committed."""
+    """One line (and one count) per delivery, after its transaction committed."""
+    metrics.CALLBACKS.labels(result.outcome.value, delivery.source).inc()
     if result.outcome == DeliveryOutcome.REJECTED:
         log.warning(
             "intake.rejected", reason=result.reason, job_id=result.job_id, source=delivery.source

@@ -1,8 +1,9 @@
 """``receiver worker``: an archive worker as its own process, with uvicorn-style signals.
 
-The first SIGINT/SIGTERM asks the worker to finish what it holds and stop; a second one
-exits at once. Either way nothing is lost: an unfinished task keeps its row and its lease
-simply lapses, so another worker (or this one, restarted) takes it again.
+The first SIGINT/SIGTERM asks the worker to stop: archives in flight stop at their next
+chunk and go back to the queue (within ``RECEIVER_SHUTDOWN_TIMEOUT``); a second signal exits
+at once. Either way nothing is lost: an unfinished task keeps its row, its lease simply
+lapses, and whoever claims it next aborts the upload left open and starts again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import threading
 from types import FrameType
 
 import structlog
+from prometheus_client import start_http_server
 
+from receiver import metrics
 from receiver.archive.worker import ArchiveWorker
 from receiver.context import Context
 
@@ -22,8 +25,10 @@ __all__ = ["run_worker"]
 log = structlog.get_logger(__name__)
 
 
-def run_worker(ctx: Context, *, shutdown_timeout: float = 30.0) -> None:
+def run_worker(ctx: Context, *, metrics_port: int | None = None) -> None:
     worker = ArchiveWorker(ctx.db, ctx.store, ctx.settings, provider_for=ctx.provider)
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry_for(ctx.db))
     stop = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
@@ -37,7 +42,7 @@ def run_worker(ctx: Context, *, shutdown_timeout: float = 30.0) -> None:
     try:
         worker.start()
         stop.wait()
-        worker.stop(timeout=shutdown_timeout)
+        worker.stop()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

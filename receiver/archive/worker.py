@@ -20,7 +20,7 @@ from datetime import timedelta
 import httpx
 import structlog
 
-from receiver import clock, events, providers
+from receiver import clock, events, metrics, providers
 from receiver.archive.confirm import confirmed_video_url
 from receiver.archive.fetch import FetchPolicy, stream_video
 from receiver.archive.upload import StoredObject, upload_stream
@@ -45,6 +45,10 @@ class LeaseLost(ReceiverError):
     """Another worker took over this task (our lease lapsed)."""
 
 
+class ShuttingDown(ReceiverError):
+    """The worker is stopping: the task goes back to the queue at a part boundary."""
+
+
 class ArchiveWorker:
     def __init__(
         self,
@@ -53,14 +57,14 @@ class ArchiveWorker:
         settings: Settings,
         *,
         provider_for: Callable[[str], Provider] | None = None,
-        lease_seconds: float = 120.0,
+        lease_seconds: float | None = None,
         idle_seconds: float = 1.0,
     ) -> None:
         self._db = db
         self._store = store
         self._provider_for = provider_for or (lambda name: providers.build(name, settings))
         self._settings = settings
-        self._lease = timedelta(seconds=lease_seconds)
+        self._lease = timedelta(seconds=lease_seconds or settings.lease_seconds)
         self._idle = idle_seconds
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{clock.new_id('w')[-8:]}"
         self._policy = FetchPolicy(
@@ -89,11 +93,14 @@ class ArchiveWorker:
         """New work was enqueued: look now rather than at the next idle tick."""
         self._wakeup.set()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop claiming; in-flight archives stop at their next chunk and go back to the queue."""
+        timeout = self._settings.shutdown_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         self._stopping.set()
         self._wakeup.set()
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
         self._housekeeper.stop()
         self._http.close()
@@ -143,12 +150,16 @@ class ArchiveWorker:
             return
         key = asset_key(self._settings.s3_prefix, job.id, job.created_at)
         log.info("archive.started", key=key, attempt=task.attempts)
+        started = time.monotonic()
         try:
             self._abort_abandoned_upload(task, key)
             source_url = self._source_url(task, job)
             stored = self._download_and_upload(task, source_url, key)
         except LeaseLost:
             log.warning("archive.lease_lost")
+            return
+        except ShuttingDown:
+            self._release(task)
             return
         except (FetchError, StorageError, ConfirmationError) as exc:
             self._failed(task, exc)
@@ -160,6 +171,7 @@ class ArchiveWorker:
             self._failed(task, FetchError(f"unexpected error: {exc!r}", permanent=True))
             return
         self._record_stored(task, stored)
+        metrics.ARCHIVE_SECONDS.observe(time.monotonic() - started)
 
     def _abort_abandoned_upload(self, task: ArchiveTask, key: str) -> None:
         """A previous attempt died with its multipart upload open: abort it first."""
@@ -214,11 +226,20 @@ class ArchiveWorker:
         """Pass chunks through, renewing the lease on time, however slow the source is."""
         every = self._lease.total_seconds() / 3
         last = time.monotonic()
-        for chunk in chunks:
-            if time.monotonic() - last >= every:
-                self._renew(task)
-                last = time.monotonic()
-            yield chunk
+        try:
+            for chunk in chunks:
+                if self._stopping.is_set():
+                    # The upload is aborted on the way out; another worker starts it afresh.
+                    raise ShuttingDown()
+                if time.monotonic() - last >= every:
+                    self._renew(task)
+                    last = time.monotonic()
+                yield chunk
+        finally:
+            # Close the download now, not whenever the generator is collected.
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
     def _renew(self, task: ArchiveTask) -> None:
         now = clock.now()
@@ -271,6 +292,8 @@ class ArchiveWorker:
                 size=stored.size,
                 sha256=stored.sha256,
             )
+        metrics.ARCHIVES.labels("stored").inc()
+        metrics.ARCHIVE_BYTES.inc(stored.size)
         log.info(
             "archive.stored",
             key=stored.key,
@@ -305,6 +328,7 @@ class ArchiveWorker:
                     return  # another worker holds the task now; its outcome will count
                 conn.execute("flag_job", id=task.job_id, attention=reason, now=now)
                 events.append(conn, task.job_id, "archive.failed", reason=exc.message)
+            metrics.ARCHIVES.labels("failed").inc()
             log.error("archive.failed", error=exc.message, attempts=task.attempts)
             return
         with self._db.transaction() as conn:
@@ -316,7 +340,18 @@ class ArchiveWorker:
                 last_error=exc.message,
                 now=now,
             )
+        metrics.ARCHIVES.labels("retry").inc()
         log.warning("archive.retry", error=exc.message, attempt=task.attempts, in_seconds=delay)
+
+    def _release(self, task: ArchiveTask) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "release_archive_task",
+                job_id=task.job_id,
+                owner=self.worker_id,
+                now=clock.to_db(clock.now()),
+            )
+        log.info("archive.released_for_shutdown")
 
     def _expire(self, task: ArchiveTask, reason: str) -> None:
         now = clock.to_db(clock.now())
@@ -332,6 +367,7 @@ class ArchiveWorker:
                 return
             conn.execute("mark_job_expired", id=task.job_id, attention=reason, now=now)
             events.append(conn, task.job_id, "job.expired", reason=reason)
+        metrics.ARCHIVES.labels("expired").inc()
         log.error("archive.expired", reason=reason)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from receiver import metrics
 from receiver.archive.worker import ArchiveWorker
 from receiver.context import Context
 from receiver.store.group_commit import GroupCommitter
@@ -46,6 +48,11 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+async def metrics_endpoint(request: Request) -> Response:
+    body = await run_in_threadpool(generate_latest, request.app.state.metrics)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
 def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlette:
     """The receiver app; with ``worker`` it also archives, started and stopped with the app."""
 
@@ -53,6 +60,7 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # Fail at start-up, not at the first callback, when the database or keys are wrong.
         await run_in_threadpool(lambda: (ctx.db, ctx.signer))
+        app.state.metrics = metrics.registry_for(ctx.db)
         committer = GroupCommitter(ctx.db)
         committer.start()
         app.state.committer = committer
@@ -70,6 +78,7 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
             Route("/callbacks/{provider}/{token}", callback_endpoint, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             *api_routes(),
         ],
         middleware=[Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies)],

@@ -35,8 +35,8 @@ class Stack:
         self.env.update(overrides)
         port = self.receiver_url.rsplit(":", 1)[1]
         log = self.tmp_path / "receiver.log"
-        self.receiver = _spawn(["serve", "--port", port], self.env, log)
-        _wait_up(f"{self.receiver_url}/healthz", self.receiver, log)
+        self.receiver = spawn(["serve", "--port", port], self.env, log)
+        wait_up(f"{self.receiver_url}/healthz", self.receiver, log)
 
     def stop_receiver(self) -> None:
         if self.receiver is not None:
@@ -75,7 +75,7 @@ class Stack:
         return response.json()
 
 
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "receiver", *args],
@@ -86,7 +86,7 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
         )
 
 
-def _wait_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -131,7 +131,7 @@ def stack(
         **stack_overrides,
     }
     sim_log = tmp_path / "simulator.log"
-    simulator = _spawn(
+    simulator = spawn(
         [
             "simulator",
             "--port",
@@ -149,7 +149,7 @@ def stack(
         env, f"http://127.0.0.1:{receiver_port}", f"http://127.0.0.1:{simulator_port}", tmp_path
     )
     try:
-        _wait_up(f"http://127.0.0.1:{simulator_port}/_simulator/config", simulator, sim_log)
+        wait_up(f"http://127.0.0.1:{simulator_port}/_simulator/config", simulator, sim_log)
         stack.start_receiver()
         yield stack
     finally:

@@ -12,6 +12,7 @@ from receiver.config import Settings
 from receiver.context import Context
 from receiver.intake import IncomingDelivery, ingest
 from receiver.providers import evolink_protocol
+from receiver.tokens import CallbackClaims
 from receiver.web import create_app
 from tests.conftest import make_env, run_sql
 from tests.integration.test_intake import body, make_job
@@ -74,3 +75,33 @@ def test_replay_over_http(api: tuple[Context, httpx.Client]) -> None:
     assert done.json() == {"replayed": 1, "already_done": 0, "still_failing": []}
     again = client.post(f"/v1/deliveries/{result.delivery_id}/replay", headers=auth())
     assert again.json()["verdict"] == "already_done"
+
+
+def test_metrics_count_callbacks_and_show_the_queue(api: tuple[Context, httpx.Client]) -> None:
+    ctx, client = api
+
+    def sample(text: str, name: str) -> float:
+        # A sample line is "<name>{labels} <value>" or "<name> <value>".
+        for line in text.splitlines():
+            if line.rsplit(" ", 1)[0] == name:
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    accepted = 'receiver_callbacks_total{outcome="accepted",source="callback"}'
+    before = sample(client.get("/metrics").text, accepted)
+    job_id = make_job(ctx.db)
+    signer_url = ctx.signer.callback_url(
+        "http://x", CallbackClaims(provider="evolink", job_id=job_id)
+    )
+    path = signer_url.removeprefix("http://x")
+    assert (
+        client.post(path, content=body(), headers={"content-type": "application/json"}).json()[
+            "outcome"
+        ]
+        == "accepted"
+    )
+    text = client.get("/metrics").text
+    assert sample(text, accepted) == before + 1
+    assert sample(text, 'receiver_archive_queue_depth{state="queued"}') == 1
+    margin = sample(text, "receiver_archive_min_deadline_margin_seconds")
+    assert 23 * 3600 < margin <= 24 * 3600

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from receiver import clock
@@ -134,6 +136,7 @@ class Source:
         self.data = data
         self.statuses: list[int] = []
         self.hits = 0
+        self.trickle = False
 
     async def endpoint(self, _request: Request) -> Response:
         self.hits += 1
@@ -146,7 +149,18 @@ class Source:
             )
         if status != 200:
             return Response(b"nope", status_code=status)
+        if self.trickle:
+            return StreamingResponse(
+                self._trickle(),
+                media_type="video/mp4",
+                headers={"content-length": str(len(self.data))},
+            )
         return Response(self.data, media_type="video/mp4")
+
+    async def _trickle(self) -> AsyncIterator[bytes]:
+        for start in range(0, len(self.data), 256 * 1024):
+            yield self.data[start : start + 256 * 1024]
+            await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -368,3 +382,29 @@ def test_a_worker_that_lost_its_lease_records_nothing(
     assert (task["state"], task["lease_owner"]) == ("running", "other")
     assert row(worker_db, "get_job", job_id)["status"] == "completed"
     worker.stop()
+
+
+def test_shutdown_hands_an_archive_in_flight_back_promptly(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    src.trickle = True  # about 1.5 s for the whole video
+    job_id = completed_job(worker_db, url)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not row(worker_db, "get_archive_task", job_id)["upload_id"]:
+        assert time.monotonic() < deadline, "the archive never started"
+        time.sleep(0.02)
+    started = time.monotonic()
+    worker.stop(timeout=10)
+    assert time.monotonic() - started < 2  # at the next chunk, not at the end of the video
+    task = row(worker_db, "get_archive_task", job_id)
+    assert (task["state"], task["attempts"], task["upload_id"]) == ("queued", 0, None)
+    assert store.open_uploads() == []
+    # Nothing is lost: the next worker stores it.
+    src.trickle = False
+    again = ArchiveWorker(worker_db, store, s3_settings)
+    assert again.run_once()
+    assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    again.stop()

@@ -244,6 +244,19 @@ SET state = 'queued', attempts = 0, not_before = :now, deadline_at = :deadline_a
     lease_expires_at = NULL, updated_at = :now
 WHERE job_id = :job_id AND state IN ('failed', 'expired');
 
+-- name: archive_queue_state
+SELECT SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END) AS queued,
+       SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running,
+       MIN(CASE WHEN state IN ('queued', 'running') THEN deadline_at END) AS earliest_deadline
+FROM archive_tasks;
+
+-- name: release_archive_task
+-- A worker shutting down hands its task back at once (the attempt does not count).
+UPDATE archive_tasks
+SET state = 'queued', not_before = :now, attempts = attempts - 1, lease_owner = NULL,
+    lease_expires_at = NULL, upload_id = NULL, updated_at = :now
+WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running';
+
 -- name: get_archive_task
 SELECT * FROM archive_tasks WHERE job_id = :job_id;
 
