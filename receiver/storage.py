@@ -147,6 +147,27 @@ class ObjectStore:
             raise _wrap(exc, "completing an upload") from exc
         return str(response.get("ETag", ""))
 
+    def uploaded_parts(self, key: str, upload_id: str) -> dict[int, str] | None:
+        """The parts the store holds for an open upload (number -> ETag); None if it is gone."""
+        parts: dict[int, str] = {}
+        marker = 0
+        while True:
+            try:
+                response = self._client.list_parts(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker
+                )
+            except ClientError as exc:
+                if _code(exc) in {"NoSuchUpload", "404"}:
+                    return None
+                raise _wrap(exc, "listing an upload's parts") from exc
+            except BotoCoreError as exc:
+                raise _wrap(exc, "listing an upload's parts") from exc
+            for part in response.get("Parts", []):
+                parts[int(part["PartNumber"])] = str(part["ETag"])
+            if not response.get("IsTruncated"):
+                return parts
+            marker = int(response.get("NextPartNumberMarker", 0))
+
     def abort_upload(self, key: str, upload_id: str) -> None:
         try:
             self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -111,13 +111,22 @@ def open_video(client: httpx.Client, url: str, policy: FetchPolicy) -> Iterator[
 
 
 def stream_video(
-    client: httpx.Client, url: str, policy: FetchPolicy, *, chunk_size: int = 256 * 1024
+    client: httpx.Client,
+    url: str,
+    policy: FetchPolicy,
+    *,
+    chunk_size: int = 256 * 1024,
+    on_open: Callable[[str | None], None] | None = None,
 ) -> Iterator[bytes]:
     """The video's bytes, lazily: nothing is requested until the first chunk is wanted.
 
+    ``on_open`` learns the response's validator (a strong ETag, else Last-Modified) before
+    the first byte, so a resumed upload can tell whether the source is still the same file.
     Ends with :class:`FetchError` if the body stops short of its ``Content-Length``.
     """
     with open_video(client, url, policy) as response:
+        if on_open is not None:
+            on_open(validator(response.headers))
         length = response.headers.get("content-length")
         expected = int(length) if length and length.isdigit() else None
         received = 0
@@ -126,6 +135,15 @@ def stream_video(
             yield chunk
         if expected is not None and received != expected:
             raise FetchError(f"the download ended after {received} of {expected} bytes")
+
+
+def validator(headers: httpx.Headers) -> str | None:
+    """What identifies this exact file at the source: a strong ETag, else Last-Modified."""
+    etag = headers.get("etag")
+    if etag and not etag.startswith("W/"):
+        return f"etag:{etag}"
+    modified = headers.get("last-modified")
+    return f"modified:{modified}:{headers.get('content-length')}" if modified else None
 
 
 def _check_response(response: httpx.Response, policy: FetchPolicy) -> None:

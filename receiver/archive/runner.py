@@ -1,9 +1,9 @@
 """``receiver worker``: an archive worker as its own process, with uvicorn-style signals.
 
-The first SIGINT/SIGTERM asks the worker to stop: archives in flight stop at their next
-chunk and go back to the queue (within ``RECEIVER_SHUTDOWN_TIMEOUT``); a second signal exits
-at once. Either way nothing is lost: an unfinished task keeps its row, its lease simply
-lapses, and whoever claims it next aborts the upload left open and starts again.
+The first SIGINT/SIGTERM asks the worker to stop: archives in flight stop at their next part
+boundary, journaled, and go back to the queue (within ``RECEIVER_SHUTDOWN_TIMEOUT``); a
+second signal exits at once. Either way nothing is lost: an unfinished task keeps its row and
+its journal, its lease lapses, and whoever claims it next resumes from the last stored part.
 """
 
 from __future__ import annotations

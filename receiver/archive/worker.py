@@ -9,6 +9,7 @@ retried with exponential backoff and jitter for as long as the provider's link l
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import socket
@@ -23,12 +24,13 @@ import structlog
 from receiver import clock, events, metrics, providers
 from receiver.archive.confirm import confirmed_video_url
 from receiver.archive.fetch import FetchPolicy, stream_video
-from receiver.archive.upload import StoredObject, upload_stream
+from receiver.archive.journal import LeaseLost, UploadJournal
+from receiver.archive.upload import StoredObject, UploadPaused, upload_stream
 from receiver.config import Settings
-from receiver.errors import ConfirmationError, FetchError, ReceiverError, StorageError
+from receiver.errors import ConfirmationError, FetchError, StorageError
 from receiver.housekeeping import Housekeeper
 from receiver.providers.base import Provider
-from receiver.storage import ObjectStore, asset_key
+from receiver.storage import ObjectStore, UploadedPart, asset_key
 from receiver.store.database import Database
 from receiver.store.records import ArchiveTask, Job
 
@@ -39,14 +41,6 @@ log = structlog.get_logger(__name__)
 _CHUNK = 256 * 1024
 #: Retries go on, at most this far apart, until the provider's link dies.
 _MAX_BACKOFF = 600.0
-
-
-class LeaseLost(ReceiverError):
-    """Another worker took over this task (our lease lapsed)."""
-
-
-class ShuttingDown(ReceiverError):
-    """The worker is stopping: the task goes back to the queue at a part boundary."""
 
 
 class ArchiveWorker:
@@ -77,6 +71,7 @@ class ArchiveWorker:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._housekeeper = Housekeeper.for_worker(db, settings, self._provider_for)
+        self._journal = UploadJournal(db, store, owner=self.worker_id, lease=self._lease)
 
     # ── lifecycle ──
 
@@ -94,7 +89,7 @@ class ArchiveWorker:
         self._wakeup.set()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop claiming; in-flight archives stop at their next chunk and go back to the queue."""
+        """Stop claiming; archives in flight stop at their next part boundary, journaled."""
         timeout = self._settings.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         self._stopping.set()
@@ -145,51 +140,32 @@ class ArchiveWorker:
         return task, Job.from_row(job_row)
 
     def _process(self, task: ArchiveTask, job: Job) -> None:
-        if clock.now() >= task.deadline_at:
-            self._expire(task, "the provider's video link expired before it could be archived")
-            return
         key = asset_key(self._settings.s3_prefix, job.id, job.created_at)
+        if clock.now() >= task.deadline_at:
+            self._expire(task, key, "the provider's video link expired before it was archived")
+            return
         log.info("archive.started", key=key, attempt=task.attempts)
         started = time.monotonic()
         try:
-            self._abort_abandoned_upload(task, key)
             source_url = self._source_url(task, job)
             stored = self._download_and_upload(task, source_url, key)
         except LeaseLost:
             log.warning("archive.lease_lost")
             return
-        except ShuttingDown:
+        except UploadPaused:
             self._release(task)
             return
         except (FetchError, StorageError, ConfirmationError) as exc:
-            self._failed(task, exc)
+            self._failed(task, key, exc)
             return
         except Exception as exc:
             # A bug or a surprise must still end the attempt visibly, not leave the task
             # "running" until its lease lapses again and again.
             log.exception("archive.unexpected_error")
-            self._failed(task, FetchError(f"unexpected error: {exc!r}", permanent=True))
+            self._failed(task, key, FetchError(f"unexpected error: {exc!r}", permanent=True))
             return
         self._record_stored(task, stored)
         metrics.ARCHIVE_SECONDS.observe(time.monotonic() - started)
-
-    def _abort_abandoned_upload(self, task: ArchiveTask, key: str) -> None:
-        """A previous attempt died with its multipart upload open: abort it first."""
-        if task.upload_id:
-            self._store.abort_upload(key, task.upload_id)
-            log.info("archive.aborted_abandoned_upload", upload_id=task.upload_id)
-            self._note_upload(task, None)
-
-    def _note_upload(self, task: ArchiveTask, upload_id: str | None) -> None:
-        with self._db.transaction() as conn:
-            if not conn.execute(
-                "set_archive_upload",
-                job_id=task.job_id,
-                owner=self.worker_id,
-                upload_id=upload_id,
-                now=clock.to_db(clock.now()),
-            ):
-                raise LeaseLost()
 
     def _source_url(self, task: ArchiveTask, job: Job) -> str:
         if not task.confirm_first:
@@ -210,16 +186,42 @@ class ArchiveWorker:
         return url
 
     def _download_and_upload(self, task: ArchiveTask, url: str, key: str) -> StoredObject:
+        part_size = self._settings.part_size
+        resume = self._journal.resumable(task, key, part_size)
+        seen: list[str | None] = []
         # The download is lazy: it starts only once the upload is open, so an unreachable
         # store fails the attempt before the source is touched (one video, one download).
-        chunks = stream_video(self._http, url, self._policy, chunk_size=_CHUNK)
+        chunks: Iterator[bytes] = stream_video(
+            self._http, url, self._policy, chunk_size=_CHUNK, on_open=seen.append
+        )
+        if resume is not None:
+            # Peek, to learn whether the source still serves the file the parts came from.
+            first = next(chunks, b"")
+            if seen[0] is None or seen[0] != task.source_validator:
+                log.info("archive.source_changed", before=task.source_validator, now=seen[0])
+                self._journal.discard(task, key)
+                resume = None
+            chunks = itertools.chain([first], chunks)
+
+        def on_start(upload_id: str) -> None:
+            self._journal.started(task, upload_id, part_size)
+
+        def on_part(part: UploadedPart) -> None:
+            if resume is None and part.number == 1:
+                self._journal.source_seen(task, seen[0] if seen else None)
+            self._journal.part_done(task, part)
+            if self._stopping.is_set():
+                raise UploadPaused("stopping at a part boundary; the upload will be resumed")
+
         return upload_stream(
             self._store,
             key,
             self._renewing(task, chunks),
-            part_size=self._settings.part_size,
+            part_size=part_size,
             max_bytes=self._settings.max_video_bytes,
-            on_start=lambda upload_id: self._note_upload(task, upload_id),
+            resume=resume,
+            on_start=on_start,
+            on_part=on_part,
         )
 
     def _renewing(self, task: ArchiveTask, chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -228,9 +230,6 @@ class ArchiveWorker:
         last = time.monotonic()
         try:
             for chunk in chunks:
-                if self._stopping.is_set():
-                    # The upload is aborted on the way out; another worker starts it afresh.
-                    raise ShuttingDown()
                 if time.monotonic() - last >= every:
                     self._renew(task)
                     last = time.monotonic()
@@ -271,6 +270,7 @@ class ArchiveWorker:
                 # identical object in place and record it.
                 log.warning("archive.lease_lost_at_finish")
                 return
+            conn.execute("clear_journal", job_id=task.job_id)
             conn.execute(
                 "insert_asset",
                 job_id=task.job_id,
@@ -303,7 +303,7 @@ class ArchiveWorker:
         )
 
     def _failed(
-        self, task: ArchiveTask, exc: FetchError | StorageError | ConfirmationError
+        self, task: ArchiveTask, key: str, exc: FetchError | StorageError | ConfirmationError
     ) -> None:
         permanent = isinstance(exc, FetchError | ConfirmationError) and exc.permanent
         delay = _backoff(task.attempts)
@@ -312,10 +312,11 @@ class ArchiveWorker:
         retry_at = clock.now() + timedelta(seconds=delay)
         now = clock.to_db(clock.now())
         if retry_at >= task.deadline_at:
-            self._expire(task, f"the link expired while retrying: {exc.message}")
+            self._expire(task, key, f"the link expired while retrying: {exc.message}")
             return
         if permanent or task.attempts >= self._settings.archive_max_attempts:
             reason = f"archiving failed after {task.attempts} attempt(s): {exc.message}"
+            self._journal.discard(task, key)
             with self._db.transaction() as conn:
                 if not conn.execute(
                     "finish_archive_task",
@@ -353,7 +354,8 @@ class ArchiveWorker:
             )
         log.info("archive.released_for_shutdown")
 
-    def _expire(self, task: ArchiveTask, reason: str) -> None:
+    def _expire(self, task: ArchiveTask, key: str, reason: str) -> None:
+        self._journal.discard(task, key)
         now = clock.to_db(clock.now())
         with self._db.transaction() as conn:
             if not conn.execute(

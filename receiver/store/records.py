@@ -142,6 +142,8 @@ class ArchiveTask:
     last_error: str | None
     confirm_first: bool = False
     upload_id: str | None = None
+    part_size: int | None = None
+    source_validator: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Self:
@@ -157,6 +159,8 @@ class ArchiveTask:
             last_error=row["last_error"],
             confirm_first=bool(row["confirm_first"]),
             upload_id=row["upload_id"],
+            part_size=row["part_size"],
+            source_validator=row["source_validator"],
         )
 
 

@@ -1,7 +1,7 @@
 """Running the app under uvicorn with receiver's shutdown rules.
 
 The first SIGINT/SIGTERM stops accepting connections, lets requests in flight finish and
-stops the worker (in-flight archives go back to the queue at their next chunk), within
+stops the worker (archives in flight stop at their next part boundary, journaled), within
 ``RECEIVER_SHUTDOWN_TIMEOUT``. A second signal exits at once: nothing is lost either way,
 since an unfinished archive keeps its row and its lease simply lapses.
 """

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from structlog.testing import capture_logs
 
 from receiver import clock
 from receiver.archive.upload import upload_stream
@@ -22,7 +23,7 @@ from receiver.archive.worker import ArchiveWorker
 from receiver.config import Settings
 from receiver.errors import FetchError, StorageError
 from receiver.seaweed import SeaweedFS
-from receiver.storage import ObjectStore, asset_key
+from receiver.storage import ObjectStore, UploadedPart, asset_key
 from receiver.store.database import Database, open_database
 from receiver.store.migrate import migrate
 from tests.conftest import make_env, run_sql, s3_env
@@ -80,7 +81,7 @@ def test_ensure_bucket_is_idempotent_and_wrong_credentials_are_explained(
 
 def test_multipart_stream_stores_exact_bytes(store: ObjectStore) -> None:
     data = video(12 * MiB)
-    parts_done: list[int] = []
+    parts_done: list[UploadedPart] = []
     stored = upload_stream(
         store,
         "t/a.mp4",
@@ -91,7 +92,7 @@ def test_multipart_stream_stores_exact_bytes(store: ObjectStore) -> None:
     assert stored.size == len(data)
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert digest_of(store, "t/a.mp4") == stored.sha256
-    assert parts_done == [5 * MiB, 10 * MiB, len(data)]
+    assert [(p.number, p.size) for p in parts_done] == [(1, 5 * MiB), (2, 5 * MiB), (3, 2 * MiB)]
     assert store.open_uploads("t/") == []
 
 
@@ -142,10 +143,13 @@ class Source:
         self.hits += 1
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 0:
-            # Announce the whole video, send half: the connection drops mid-body.
-            half = self.data[: len(self.data) // 2]
-            return Response(
-                half, media_type="video/mp4", headers={"content-length": str(len(self.data))}
+            # Announce the whole video, send 6 of its 7 MiB: the connection drops mid-body,
+            # after one whole part could be stored.
+            cut = self.data[: 6 * MiB]
+            return StreamingResponse(
+                self._chunks(cut),
+                media_type="video/mp4",
+                headers={"content-length": str(len(self.data)), "etag": self.etag},
             )
         if status != 200:
             return Response(b"nope", status_code=status)
@@ -153,14 +157,22 @@ class Source:
             return StreamingResponse(
                 self._trickle(),
                 media_type="video/mp4",
-                headers={"content-length": str(len(self.data))},
+                headers={"content-length": str(len(self.data)), "etag": self.etag},
             )
-        return Response(self.data, media_type="video/mp4")
+        return Response(self.data, media_type="video/mp4", headers={"etag": self.etag})
+
+    @property
+    def etag(self) -> str:
+        return f'"{hashlib.sha256(self.data).hexdigest()[:16]}"'
 
     async def _trickle(self) -> AsyncIterator[bytes]:
-        for start in range(0, len(self.data), 256 * 1024):
-            yield self.data[start : start + 256 * 1024]
+        async for chunk in self._chunks(self.data):
+            yield chunk
             await asyncio.sleep(0.05)
+
+    async def _chunks(self, data: bytes) -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 256 * 1024):
+            yield data[start : start + 256 * 1024]
 
 
 @pytest.fixture
@@ -251,11 +263,11 @@ def test_worker_retries_a_flaky_source_with_backoff(
     worker.stop()
 
 
-def test_a_truncated_download_is_retried_never_stored(
+def test_a_truncated_download_is_resumed_never_stored_short(
     s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
 ) -> None:
     src, url = source
-    src.statuses = [0]
+    src.statuses = [0]  # the first download stops after 6 of 7 MiB
     job_id = completed_job(worker_db, url)
     worker = ArchiveWorker(worker_db, store, s3_settings)
     assert worker.run_once()
@@ -263,6 +275,16 @@ def test_a_truncated_download_is_retried_never_stored(
     assert task["state"] == "queued"
     assert "download failed" in str(task["last_error"])
     assert row(worker_db, "get_job", job_id)["status"] == "completed"
+    # The upload stays open for the next attempt (nothing of it is visible).
+    assert task["upload_id"] is not None
+    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    with capture_logs() as logs:
+        assert worker.run_once()
+    # Part 1 was not sent again: only its bytes were re-read and hashed.
+    assert [e["offset"] for e in logs if e["event"] == "archive.resuming"] == [5 * MiB]
+    assert not [e for e in logs if e["event"] == "archive.source_changed"]
+    assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
     assert store.open_uploads() == []
     worker.stop()
 
@@ -384,11 +406,11 @@ def test_a_worker_that_lost_its_lease_records_nothing(
     worker.stop()
 
 
-def test_shutdown_hands_an_archive_in_flight_back_promptly(
+def test_shutdown_stops_at_a_part_boundary_and_the_next_worker_resumes(
     s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
 ) -> None:
     src, url = source
-    src.trickle = True  # about 1.5 s for the whole video
+    src.trickle = True  # about 1.5 s for the whole 7 MiB, parts of 5 MiB
     job_id = completed_job(worker_db, url)
     worker = ArchiveWorker(worker_db, store, s3_settings)
     worker.start()
@@ -396,15 +418,43 @@ def test_shutdown_hands_an_archive_in_flight_back_promptly(
     while not row(worker_db, "get_archive_task", job_id)["upload_id"]:
         assert time.monotonic() < deadline, "the archive never started"
         time.sleep(0.02)
-    started = time.monotonic()
     worker.stop(timeout=10)
-    assert time.monotonic() - started < 2  # at the next chunk, not at the end of the video
     task = row(worker_db, "get_archive_task", job_id)
-    assert (task["state"], task["attempts"], task["upload_id"]) == ("queued", 0, None)
-    assert store.open_uploads() == []
-    # Nothing is lost: the next worker stores it.
+    assert (task["state"], task["attempts"]) == ("queued", 0)
+    journal = run_sql(worker_db, "SELECT part_number, size_bytes FROM upload_parts")
+    assert [(r["part_number"], r["size_bytes"]) for r in journal] == [(1, 5 * MiB)]
+    assert len(store.open_uploads()) == 1  # kept open, to be resumed
+
     src.trickle = False
     again = ArchiveWorker(worker_db, store, s3_settings)
-    assert again.run_once()
+    with capture_logs() as logs:
+        assert again.run_once()
+    resumed = [entry for entry in logs if entry["event"] == "archive.resuming"]
+    assert [entry["offset"] for entry in resumed] == [5 * MiB]
+    assert not [e for e in logs if e["event"] == "archive.source_changed"]
     assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    asset = row(worker_db, "get_asset", job_id)
+    assert asset["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert digest_of(store, str(asset["object_key"])) == asset["sha256"]
+    assert store.open_uploads() == []
+    assert run_sql(worker_db, "SELECT * FROM upload_parts") == []
     again.stop()
+
+
+def test_a_changed_source_is_not_resumed(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    src.statuses = [0]
+    job_id = completed_job(worker_db, url)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()  # half-way, one part journaled
+    # The source now serves another file: the stored part must not be reused.
+    src.data = video(7 * MiB, seed=99)
+    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    with capture_logs() as logs:
+        assert worker.run_once()
+    assert any(entry["event"] == "archive.source_changed" for entry in logs)
+    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert store.open_uploads() == []
+    worker.stop()

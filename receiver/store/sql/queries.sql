@@ -209,8 +209,26 @@ WHERE job_id = (
 RETURNING *;
 
 -- name: set_archive_upload
-UPDATE archive_tasks SET upload_id = :upload_id, updated_at = :now
+-- A new multipart upload for the task: the journal of any earlier one is void.
+UPDATE archive_tasks
+SET upload_id = :upload_id, part_size = :part_size, source_validator = NULL, updated_at = :now
 WHERE job_id = :job_id AND lease_owner = :owner;
+
+-- name: set_source_validator
+UPDATE archive_tasks SET source_validator = :validator, updated_at = :now
+WHERE job_id = :job_id AND lease_owner = :owner;
+
+-- name: journal_part
+INSERT INTO upload_parts (job_id, part_number, etag, size_bytes)
+VALUES (:job_id, :part_number, :etag, :size_bytes)
+ON CONFLICT (job_id, part_number) DO UPDATE SET etag = :etag, size_bytes = :size_bytes;
+
+-- name: journaled_parts
+SELECT part_number, etag, size_bytes FROM upload_parts WHERE job_id = :job_id
+ORDER BY part_number;
+
+-- name: clear_journal
+DELETE FROM upload_parts WHERE job_id = :job_id;
 
 -- name: renew_archive_lease
 UPDATE archive_tasks SET lease_expires_at = :lease_until, updated_at = :now
@@ -225,7 +243,7 @@ WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running';
 -- name: retry_archive_task
 UPDATE archive_tasks
 SET state = 'queued', not_before = :not_before, last_error = :last_error,
-    lease_owner = NULL, lease_expires_at = NULL, upload_id = NULL, updated_at = :now
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
 WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running';
 
 -- name: requeue_failed_archive
@@ -251,10 +269,11 @@ SELECT SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END) AS queued,
 FROM archive_tasks;
 
 -- name: release_archive_task
--- A worker shutting down hands its task back at once (the attempt does not count).
+-- A worker shutting down hands its task back at once (the attempt does not count); the
+-- upload stays open and journaled, for the next worker to resume.
 UPDATE archive_tasks
 SET state = 'queued', not_before = :now, attempts = attempts - 1, lease_owner = NULL,
-    lease_expires_at = NULL, upload_id = NULL, updated_at = :now
+    lease_expires_at = NULL, updated_at = :now
 WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running';
 
 -- name: get_archive_task

@@ -1,0 +1,135 @@
+"""The journal of an archive's multipart upload: what makes a killed worker's work resumable.
+
+As soon as an upload is opened its id and part size are written down with the archive task,
+and every part is written down the moment the store has it (number, ETag, size), in the same
+transaction that renews the worker's lease. Whoever claims the task next (the same worker
+restarted, or another) checks the journal against the parts the store really holds and
+carries on from the last completed part, provided the source still serves the same file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+import structlog
+
+from receiver import clock
+from receiver.archive.upload import Resume
+from receiver.errors import ReceiverError, StorageError
+from receiver.storage import ObjectStore, UploadedPart
+from receiver.store.database import Database
+from receiver.store.records import ArchiveTask
+
+__all__ = ["LeaseLost", "UploadJournal"]
+
+log = structlog.get_logger(__name__)
+
+
+class LeaseLost(ReceiverError):
+    """Another worker took over this task (our lease lapsed)."""
+
+
+class UploadJournal:
+    def __init__(self, db: Database, store: ObjectStore, *, owner: str, lease: timedelta) -> None:
+        self._db = db
+        self._store = store
+        self._owner = owner
+        self._lease = lease
+
+    def resumable(self, task: ArchiveTask, key: str, part_size: int) -> Resume | None:
+        """The upload a previous attempt left open, if it can be carried on; else cleaned up."""
+        if not task.upload_id:
+            return None
+        with self._db.reading() as conn:
+            rows = conn.fetch_all("journaled_parts", job_id=task.job_id)
+        held = self._store.uploaded_parts(key, task.upload_id)
+        parts: list[UploadedPart] = []
+        if held is not None and task.part_size == part_size:
+            for row in rows:
+                # Only the unbroken run from part 1 that the store confirms counts.
+                if (
+                    row["part_number"] != len(parts) + 1
+                    or held.get(row["part_number"]) != row["etag"]
+                ):
+                    break
+                parts.append(
+                    UploadedPart(
+                        number=row["part_number"], etag=row["etag"], size=row["size_bytes"]
+                    )
+                )
+        if not parts:
+            self.discard(task, key)
+            return None
+        log.info(
+            "archive.resuming",
+            upload_id=task.upload_id,
+            parts=len(parts),
+            offset=sum(p.size for p in parts),
+        )
+        return Resume(upload_id=task.upload_id, part_size=part_size, parts=tuple(parts))
+
+    def started(self, task: ArchiveTask, upload_id: str, part_size: int) -> None:
+        with self._db.transaction() as conn:
+            conn.execute("clear_journal", job_id=task.job_id)
+            self._check(
+                conn.execute(
+                    "set_archive_upload",
+                    job_id=task.job_id,
+                    owner=self._owner,
+                    upload_id=upload_id,
+                    part_size=part_size,
+                    now=clock.to_db(clock.now()),
+                )
+            )
+
+    def part_done(self, task: ArchiveTask, part: UploadedPart) -> None:
+        """Write the part down and renew the lease, in one transaction."""
+        now = clock.now()
+        with self._db.transaction() as conn:
+            conn.execute(
+                "journal_part",
+                job_id=task.job_id,
+                part_number=part.number,
+                etag=part.etag,
+                size_bytes=part.size,
+            )
+            self._check(
+                conn.execute(
+                    "renew_archive_lease",
+                    job_id=task.job_id,
+                    owner=self._owner,
+                    lease_until=clock.to_db(now + self._lease),
+                    now=clock.to_db(now),
+                )
+            )
+
+    def source_seen(self, task: ArchiveTask, validator: str | None) -> None:
+        with self._db.transaction() as conn:
+            self._check(
+                conn.execute(
+                    "set_source_validator",
+                    job_id=task.job_id,
+                    owner=self._owner,
+                    validator=validator,
+                    now=clock.to_db(clock.now()),
+                )
+            )
+
+    def discard(self, task: ArchiveTask, key: str) -> None:
+        """Abort the task's open upload, if any, and forget its journal."""
+        with self._db.reading() as conn:
+            row = conn.fetch_one("get_archive_task", job_id=task.job_id)
+        # The row, not the claim: this attempt may have opened an upload of its own since.
+        upload_id = row["upload_id"] if row else task.upload_id
+        if upload_id:
+            with contextlib.suppress(StorageError):
+                self._store.abort_upload(key, upload_id)
+            log.info("archive.discarded_upload", upload_id=upload_id)
+        with self._db.transaction() as conn:
+            conn.execute("clear_journal", job_id=task.job_id)
+
+    @staticmethod
+    def _check(changed: int) -> None:
+        if not changed:
+            raise LeaseLost()
