@@ -214,7 +214,7 @@ def _context(settings: Settings) -> Any:
 
 
 def _submit(settings: Settings, args: argparse.Namespace) -> int:
-    from receiver import jobs, presenters
+    from receiver import jobs
     from receiver.providers.base import JobRequest
 
     request = JobRequest(
@@ -233,10 +233,7 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
         details = jobs.get_job(ctx, job.id)
     finally:
         ctx.close()
-    if args.json:
-        _print_json(presenters.details_json(details))
-    else:
-        print(presenters.text_details(details))
+    _print_details(details, as_json=args.json)
     return 0
 
 
@@ -364,17 +361,14 @@ def _progress(total: int, what: str) -> Iterator[Any]:
 
 
 def _show(settings: Settings, args: argparse.Namespace) -> int:
-    from receiver import jobs, presenters
+    from receiver import jobs
 
     ctx = _context(settings)
     try:
         details = jobs.get_job(ctx, args.job_id)
     finally:
         ctx.close()
-    if args.json:
-        _print_json(presenters.details_json(details))
-    else:
-        print(presenters.text_details(details))
+    _print_details(details, as_json=args.json)
     return 0
 
 
@@ -477,6 +471,15 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
     from receiver.dev import run_dev
 
     return run_dev(settings, port=args.port, demo=not args.no_demo)
+
+
+def _print_details(details: Any, *, as_json: bool) -> None:
+    from receiver import presenters
+
+    if as_json:
+        _print_json(presenters.details_json(details))
+    else:
+        print(presenters.text_details(details))
 
 
 def _print_json(document: Any) -> None:

@@ -31,7 +31,7 @@ from receiver.errors import ConfirmationError, FetchError, StorageError
 from receiver.housekeeping import Housekeeper
 from receiver.providers.base import Provider
 from receiver.storage import ObjectStore, UploadedPart, asset_key
-from receiver.store.database import Database
+from receiver.store.database import Connection, Database
 from receiver.store.records import ArchiveTask, Job
 
 __all__ = ["ArchiveWorker"]
@@ -258,14 +258,7 @@ class ArchiveWorker:
     def _record_stored(self, task: ArchiveTask, stored: StoredObject) -> None:
         now = clock.to_db(clock.now())
         with self._db.transaction() as conn:
-            if not conn.execute(
-                "finish_archive_task",
-                job_id=task.job_id,
-                owner=self.worker_id,
-                state="done",
-                last_error=None,
-                now=now,
-            ):
+            if not self._finish(conn, task, "done", None, now):
                 # Our lease lapsed and another worker has the task; it will find the
                 # identical object in place and record it.
                 log.warning("archive.lease_lost_at_finish")
@@ -318,14 +311,7 @@ class ArchiveWorker:
             reason = f"archiving failed after {task.attempts} attempt(s): {exc.message}"
             self._journal.discard(task, key)
             with self._db.transaction() as conn:
-                if not conn.execute(
-                    "finish_archive_task",
-                    job_id=task.job_id,
-                    owner=self.worker_id,
-                    state="failed",
-                    last_error=exc.message,
-                    now=now,
-                ):
+                if not self._finish(conn, task, "failed", exc.message, now):
                     return  # another worker holds the task now; its outcome will count
                 conn.execute("flag_job", id=task.job_id, attention=reason, now=now)
                 events.append(conn, task.job_id, "archive.failed", reason=exc.message)
@@ -344,6 +330,21 @@ class ArchiveWorker:
         metrics.ARCHIVES.labels("retry").inc()
         log.warning("archive.retry", error=exc.message, attempt=task.attempts, in_seconds=delay)
 
+    def _finish(
+        self, conn: Connection, task: ArchiveTask, state: str, error: str | None, now: str
+    ) -> bool:
+        """End the task in ``state``; False when our lease lapsed and it is someone else's."""
+        return bool(
+            conn.execute(
+                "finish_archive_task",
+                job_id=task.job_id,
+                owner=self.worker_id,
+                state=state,
+                last_error=error,
+                now=now,
+            )
+        )
+
     def _release(self, task: ArchiveTask) -> None:
         with self._db.transaction() as conn:
             conn.execute(
@@ -358,14 +359,7 @@ class ArchiveWorker:
         self._journal.discard(task, key)
         now = clock.to_db(clock.now())
         with self._db.transaction() as conn:
-            if not conn.execute(
-                "finish_archive_task",
-                job_id=task.job_id,
-                owner=self.worker_id,
-                state="expired",
-                last_error=reason,
-                now=now,
-            ):
+            if not self._finish(conn, task, "expired", reason, now):
                 return
             conn.execute("mark_job_expired", id=task.job_id, attention=reason, now=now)
             events.append(conn, task.job_id, "job.expired", reason=reason)

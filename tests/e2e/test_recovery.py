@@ -15,6 +15,8 @@ from receiver.config import Settings
 from receiver.context import Context
 from receiver.providers.base import JobRequest
 from receiver.seaweed import Credentials, SeaweedFS
+from receiver.store.database import open_database
+from tests.conftest import run_sql
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
@@ -122,3 +124,25 @@ def test_an_s3_outage_is_survived_by_retries_and_replay(stack: Stack, seaweedfs:
     stats = stack.simulator("GET", "/_simulator/stats")["tasks"]
     assert sorted(t["downloads"] for t in stats.values()) == [1, 1, 1, 1]
     assert stack.cli("jobs", "--needs-attention").stdout.strip() == "nothing needs attention"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_short_s3_outage_heals_by_itself(stack: Stack, seaweedfs: SeaweedFS) -> None:
+    seaweedfs.stop()
+    ids = submit_many(stack, 2)
+    db = open_database(stack.env["RECEIVER_DATABASE_URL"])
+
+    def retried() -> bool:
+        rows = run_sql(db, "SELECT last_error FROM archive_tasks WHERE state = 'queued'")
+        return len(rows) == 2 and all("S3 store failed" in (r["last_error"] or "") for r in rows)
+
+    wait_until(retried, "both archives to fail once and be scheduled again")
+    seaweedfs.start()
+    # No command: the worker's own backoff brings them in once S3 answers again.
+    wait_until(
+        lambda: all(listed(stack)[i]["status"] == "stored" for i in ids),
+        "both jobs to be stored by the automatic retry",
+    )
+    db.close()
+    stats = stack.simulator("GET", "/_simulator/stats")["tasks"]
+    assert sorted(t["downloads"] for t in stats.values()) == [1, 1]
