@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from receiver import logs
@@ -90,7 +91,29 @@ def _add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     submit.add_argument("--negative-prompt", help="what the video should avoid")
     submit.add_argument("--sound", choices=["on", "off"], help="sound, on models that have it")
     submit.add_argument("--json", action="store_true", help="print the job as JSON")
+    _add_wait_options(submit, flag=True)
     submit.set_defaults(run=_submit)
+
+    wait = commands.add_parser(
+        "wait", help="block until a job's video is stored (follows the live event stream)"
+    )
+    wait.add_argument("job_id", metavar="JOB")
+    wait.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    _add_wait_options(wait, flag=False)
+    wait.set_defaults(run=_wait)
+
+
+def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
+    if flag:
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="block until the video is stored (exit 1 if it never will be)",
+        )
+    parser.add_argument(
+        "--download", type=Path, metavar="PATH", help="also save the stored video here"
+    )
+    parser.add_argument("--timeout", type=_duration, help="give up after this long, e.g. 30m")
 
 
 def _add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -233,7 +256,50 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
         details = jobs.get_job(ctx, job.id)
     finally:
         ctx.close()
+    if args.wait or args.download:
+        print(f"submitted {job.id}; waiting for its video ...", file=sys.stderr)
+        return _wait_and_report(settings, job.id, args)
     _print_details(details, as_json=args.json)
+    return 0
+
+
+def _wait(settings: Settings, args: argparse.Namespace) -> int:
+    return _wait_and_report(settings, args.job_id, args)
+
+
+def _wait_and_report(settings: Settings, job_id: str, args: argparse.Namespace) -> int:
+    from receiver import waiting
+
+    def progress(event_type: str, data: dict[str, Any]) -> None:
+        if sys.stderr.isatty():
+            status = data.get("provider_status") or ""
+            print(f"  {event_type} {status}".rstrip(), file=sys.stderr)
+
+    timeout = args.timeout.total_seconds() if args.timeout else None
+    outcome = waiting.wait_for_job(settings, job_id, timeout=timeout, on_event=progress)
+    asset = outcome.job.get("asset")
+    saved = None
+    if outcome.stored and args.download and outcome.video_url:
+        size = waiting.download(outcome.video_url, args.download)
+        saved = str(args.download)
+        print(f"saved {size} bytes to {saved}", file=sys.stderr)
+    if args.json:
+        _print_json(
+            {
+                "job_id": job_id,
+                "stored": outcome.stored,
+                "reason": outcome.reason,
+                "asset": asset,
+                "video_url": outcome.video_url,
+                "saved_to": saved,
+            }
+        )
+    elif outcome.stored and asset:
+        print(asset["uri"])
+        print(outcome.video_url or "")
+    if not outcome.stored:
+        print(f"receiver: job {job_id} will not be stored: {outcome.reason}", file=sys.stderr)
+        return 1
     return 0
 
 

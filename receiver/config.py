@@ -194,6 +194,8 @@ class Settings:
     confirm_with_provider: bool = False
     request_timeout: float = 10.0
     watchdog_grace: float = 600.0
+    presign_expiry: float = 3600.0
+    api_url: str = "http://127.0.0.1:8000"
     lease_seconds: float = 120.0
     shutdown_timeout: float = 30.0
     watchdog_interval: float = 30.0
@@ -287,6 +289,12 @@ class Settings:
             confirm_with_provider=env.flag("RECEIVER_CONFIRM_WITH_PROVIDER"),
             request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT", "10s"),
             watchdog_grace=env.duration("RECEIVER_WATCHDOG_GRACE", "10m"),
+            presign_expiry=env.duration("RECEIVER_PRESIGN_EXPIRY", "1h"),
+            api_url=_check_url(
+                "RECEIVER_API_URL",
+                env.text("RECEIVER_API_URL", "http://127.0.0.1:8000") or "",
+                https_only=False,
+            ),
             lease_seconds=env.duration("RECEIVER_LEASE_SECONDS", "120s"),
             shutdown_timeout=env.duration("RECEIVER_SHUTDOWN_TIMEOUT", "30s"),
             watchdog_interval=env.duration("RECEIVER_WATCHDOG_INTERVAL", "30s"),

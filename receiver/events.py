@@ -15,7 +15,7 @@ from receiver import clock
 from receiver.store.database import Connection
 from receiver.store.records import Event
 
-__all__ = ["append", "for_job"]
+__all__ = ["after", "append", "for_job"]
 
 
 def append(conn: Connection, job_id: str, type: str, **data: Any) -> None:
@@ -30,3 +30,11 @@ def append(conn: Connection, job_id: str, type: str, **data: Any) -> None:
 
 def for_job(conn: Connection, job_id: str) -> list[Event]:
     return [Event.from_row(row) for row in conn.fetch_all("list_job_events", job_id=job_id)]
+
+
+def after(
+    conn: Connection, seq: int, *, job_id: str | None = None, limit: int = 200
+) -> list[Event]:
+    """Events with a sequence number above ``seq``, oldest first."""
+    rows = conn.fetch_all("events_after", after=seq, job_id=job_id, limit=limit)
+    return [Event.from_row(row) for row in rows]

@@ -197,12 +197,26 @@ def _attention_reason(row: Row) -> str:
 
 
 def list_jobs(
-    ctx: Context, *, status: str | None = None, limit: int = 50, before: str | None = None
+    ctx: Context,
+    *,
+    status: str | None = None,
+    model: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    before: str | None = None,
 ) -> list[JobSummary]:
+    """Newest first; ``before`` is the id of the last job of the previous page."""
     if status is not None:
         JobStatus(status)  # a clear ValueError for a status that does not exist
     with ctx.db.reading() as conn:
-        rows = conn.fetch_all("list_jobs", status=status, limit=limit, before=before)
+        rows = conn.fetch_all(
+            "list_jobs",
+            status=status,
+            model=model,
+            limit=limit,
+            before=before,
+            since=clock.to_db(since) if since else None,
+        )
     return [JobSummary(job=Job.from_row(row), asset=_joined_asset(row)) for row in rows]
 
 

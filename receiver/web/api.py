@@ -1,11 +1,10 @@
-"""The admin HTTP API under ``/v1``: every route behind ``Bearer $RECEIVER_ADMIN_TOKEN``.
+"""``/v1/deliveries``: replaying stored deliveries over HTTP (admin token required).
 
 Routes call the same service functions as the CLI, so the two cannot disagree.
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
 from typing import Any
 
@@ -18,37 +17,17 @@ from receiver import replay
 from receiver.config import parse_duration
 from receiver.context import Context
 from receiver.errors import NotFoundError
+from receiver.web.auth import authorize
 
 __all__ = ["api_routes"]
 
 
-def _unauthorized(message: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": "unauthorized", "message": message},
-        401,
-        headers={"WWW-Authenticate": 'Bearer realm="receiver"'},
-    )
-
-
-def _authorize(request: Request) -> JSONResponse | None:
-    ctx: Context = request.app.state.ctx
-    expected = ctx.settings.admin_token
-    if expected is None:
-        return _unauthorized("the API is disabled: RECEIVER_ADMIN_TOKEN is not set")
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode(), expected.reveal().encode()
-    ):
-        return _unauthorized("a valid 'Authorization: Bearer <RECEIVER_ADMIN_TOKEN>' is required")
-    return None
-
-
-def _bad_request(message: str) -> JSONResponse:
+def bad_request(message: str) -> JSONResponse:
     return JSONResponse({"error": "bad_request", "message": message}, 400)
 
 
 async def replay_one(request: Request) -> JSONResponse:
-    if (denied := _authorize(request)) is not None:
+    if (denied := authorize(request)) is not None:
         return denied
     ctx: Context = request.app.state.ctx
     try:
@@ -59,24 +38,24 @@ async def replay_one(request: Request) -> JSONResponse:
 
 
 async def replay_filtered(request: Request) -> JSONResponse:
-    if (denied := _authorize(request)) is not None:
+    if (denied := authorize(request)) is not None:
         return denied
     ctx: Context = request.app.state.ctx
     try:
         payload: Any = await request.json() if await request.body() else {}
     except ValueError:
-        return _bad_request("the body must be a JSON object")
+        return bad_request("the body must be a JSON object")
     if not isinstance(payload, dict) or set(payload) - {"since", "job_id", "dry_run"}:
-        return _bad_request('expected {"since": "24h", "job_id": "job_…", "dry_run": false}')
+        return bad_request('expected {"since": "24h", "job_id": "job_…", "dry_run": false}')
     since = None
     if payload.get("since") is not None:
         try:
             since = timedelta(seconds=parse_duration(str(payload["since"])))
         except ValueError as exc:
-            return _bad_request(f"since: {exc}")
+            return bad_request(f"since: {exc}")
     job_id = payload.get("job_id")
     if job_id is not None and not isinstance(job_id, str):
-        return _bad_request("job_id must be a string")
+        return bad_request("job_id must be a string")
 
     def run() -> dict[str, Any]:
         ids = list(replay.failed_delivery_ids(ctx, since=since, job_id=job_id))

@@ -20,6 +20,8 @@ from receiver.store.group_commit import GroupCommitter
 from receiver.web.access_log import AccessLogMiddleware
 from receiver.web.api import api_routes
 from receiver.web.callbacks import callback_endpoint
+from receiver.web.jobs_api import job_routes
+from receiver.web.sse import event_routes
 
 __all__ = ["create_app"]
 
@@ -80,6 +82,8 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *api_routes(),
+            *job_routes(),
+            *event_routes(),
         ],
         middleware=[Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies)],
         lifespan=lifespan,

@@ -19,6 +19,8 @@ import pytest
 from receiver.seaweed import SeaweedFS, free_ports
 from tests.conftest import make_env, s3_env
 
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
+
 
 @dataclass
 class Stack:
@@ -128,6 +130,8 @@ def stack(
         "EVOLINK_API_KEY": "sk-evo-e2e",
         "RECEIVER_PART_SIZE": "5MiB",
         "RECEIVER_DATABASE_URL": database_url,
+        "RECEIVER_ADMIN_TOKEN": ADMIN_TOKEN,
+        "RECEIVER_API_URL": f"http://127.0.0.1:{receiver_port}",
         **stack_overrides,
     }
     sim_log = tmp_path / "simulator.log"

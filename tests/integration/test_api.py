@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +106,46 @@ def test_metrics_count_callbacks_and_show_the_queue(api: tuple[Context, httpx.Cl
     assert sample(text, 'receiver_archive_queue_depth{state="queued"}') == 1
     margin = sample(text, "receiver_archive_min_deadline_margin_seconds")
     assert 23 * 3600 < margin <= 24 * 3600
+
+
+def read_events(client: httpx.Client, count: int, **headers: str) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = []
+    with client.stream("GET", "/v1/events", headers={**auth(), **headers}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data:"):
+                found.append(json.loads(line[5:]))
+                if len(found) == count:
+                    break
+    return found
+
+
+def test_the_event_stream_resumes_without_missing_anything(
+    api: tuple[Context, httpx.Client],
+) -> None:
+    ctx, client = api
+    jobs = [make_job(ctx.db, task_id=f"task-{n}") for n in range(3)]
+    for job_id in jobs:  # job.processing then job.completed for each: six events
+        for status in ("processing", "completed"):
+            raw = body(task_id=f"task-{jobs.index(job_id)}", status=status)
+            ingest(
+                ctx.db,
+                job_id,
+                evolink_protocol.parse_task_json(raw),
+                IncomingDelivery(provider="evolink", body=raw),
+            )
+    first = read_events(client, 2)
+    rest = read_events(client, 4, **{"Last-Event-ID": str(first[-1]["seq"])})
+    seqs = [int(str(event["seq"])) for event in first + rest]
+    assert seqs == list(range(seqs[0], seqs[0] + 6))
+    assert [event["type"] for event in first + rest][:2] == ["job.processing", "job.completed"]
+    from_start = read_events(client, 2, **{"Last-Event-ID": "0"})
+    assert {event["job_id"] for event in from_start} == {jobs[0]}
+    only_last = []
+    with client.stream("GET", "/v1/events", params={"job": jobs[2]}, headers=auth()) as response:
+        for line in response.iter_lines():
+            if line.startswith("data:"):
+                only_last.append(json.loads(line[5:]))
+                if len(only_last) == 2:
+                    break
+    assert {event["job_id"] for event in only_last} == {jobs[2]}

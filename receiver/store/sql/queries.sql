@@ -40,6 +40,8 @@ SELECT j.*,
        a.stored_at AS asset_stored_at
 FROM jobs j LEFT JOIN assets a ON a.job_id = j.id
 WHERE (CAST(:status AS TEXT) IS NULL OR j.status = :status)
+  AND (CAST(:model AS TEXT) IS NULL OR j.model = :model)
+  AND (CAST(:since AS TEXT) IS NULL OR j.created_at >= :since)
   AND (CAST(:before AS TEXT) IS NULL OR j.id < :before)
 ORDER BY j.id DESC
 LIMIT :limit;
@@ -295,3 +297,10 @@ INSERT INTO events (job_id, type, data, created_at) VALUES (:job_id, :type, :dat
 
 -- name: list_job_events
 SELECT * FROM events WHERE job_id = :job_id ORDER BY seq;
+
+-- name: events_after
+-- The live feed: everything after :after, optionally one job's, oldest first.
+SELECT * FROM events
+WHERE seq > :after AND (CAST(:job_id AS TEXT) IS NULL OR job_id = :job_id)
+ORDER BY seq
+LIMIT :limit;

@@ -1,0 +1,173 @@
+"""``/v1/jobs``: submit, list and look at jobs, and fetch their video (admin token required)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from receiver import clock, jobs, presenters
+from receiver.config import parse_duration
+from receiver.context import Context
+from receiver.errors import (
+    ConfigError,
+    NotFoundError,
+    ProviderError,
+    ProviderQuotaError,
+    ProviderRateLimited,
+    ReceiverError,
+    ValidationError,
+)
+from receiver.lifecycle import JobStatus
+from receiver.providers.base import JobRequest
+from receiver.web.api import bad_request
+from receiver.web.auth import authorize
+
+__all__ = ["job_routes"]
+
+_REQUEST_FIELDS = {
+    "prompt",
+    "model",
+    "duration",
+    "aspect_ratio",
+    "quality",
+    "image_url",
+    "negative_prompt",
+    "sound",
+}
+_PAGE_MAX = 200
+
+
+def _not_found(message: str) -> JSONResponse:
+    return JSONResponse({"error": "not_found", "message": message}, 404)
+
+
+def _job_request(payload: Any) -> JobRequest:
+    if not isinstance(payload, dict):
+        raise ValidationError("body", "must be a JSON object")
+    if unknown := set(payload) - _REQUEST_FIELDS:
+        raise ValidationError("body", f"unknown fields: {', '.join(sorted(unknown))}")
+    if not isinstance(payload.get("prompt"), str):
+        raise ValidationError("prompt", "a string is required")
+    return JobRequest(**payload)
+
+
+def _refusal(exc: ReceiverError) -> JSONResponse:
+    """The answer for an error of submission: the caller's, ours, or the provider's."""
+    if isinstance(exc, ValidationError):
+        return JSONResponse(
+            {"error": "invalid_request", "field": exc.field, "message": exc.message}, 400
+        )
+    if isinstance(exc, ConfigError):
+        return JSONResponse({"error": "not_configured", "message": exc.message}, 503)
+    if isinstance(exc, ProviderRateLimited):
+        return JSONResponse(
+            {"error": "provider_rate_limited", "message": exc.message},
+            429,
+            headers={"Retry-After": str(int(exc.retry_after))},
+        )
+    if isinstance(exc, ProviderQuotaError):
+        return JSONResponse({"error": "provider_quota", "message": exc.message}, 402)
+    return JSONResponse({"error": "provider_error", "message": exc.message}, 502)
+
+
+async def submit(request: Request) -> Response:
+    if (denied := authorize(request)) is not None:
+        return denied
+    ctx: Context = request.app.state.ctx
+    try:
+        job_request = _job_request(await request.json())
+        job = await run_in_threadpool(jobs.submit_job, ctx, job_request)
+    except ValueError:
+        return bad_request("the body must be a JSON object")
+    except (ValidationError, ConfigError, ProviderError) as exc:
+        return _refusal(exc)
+    details = await run_in_threadpool(jobs.get_job, ctx, job.id)
+    return JSONResponse(presenters.details_json(details), 201)
+
+
+async def list_jobs(request: Request) -> Response:
+    if (denied := authorize(request)) is not None:
+        return denied
+    ctx: Context = request.app.state.ctx
+    query = request.query_params
+    status = query.get("status")
+    if status is not None and status not in set(JobStatus):
+        return bad_request(f"status: one of {', '.join(JobStatus)}")
+    try:
+        limit = min(_PAGE_MAX, max(1, int(query.get("limit", "50"))))
+        since = (
+            clock.now() - timedelta(seconds=parse_duration(query["since"]))
+            if "since" in query
+            else None
+        )
+    except ValueError as exc:
+        return bad_request(f"limit or since: {exc}")
+    found = await run_in_threadpool(
+        lambda: jobs.list_jobs(
+            ctx,
+            status=status,
+            model=query.get("model"),
+            since=since,
+            limit=limit + 1,
+            before=query.get("cursor"),
+        )
+    )
+    page = found[:limit]
+    return JSONResponse(
+        {
+            "jobs": [presenters.summary_json(summary) for summary in page],
+            # Ids sort by creation: the last one of this page is where the next one starts.
+            "next_cursor": page[-1].job.id if len(found) > limit else None,
+        }
+    )
+
+
+async def show(request: Request) -> Response:
+    if (denied := authorize(request)) is not None:
+        return denied
+    ctx: Context = request.app.state.ctx
+    try:
+        details = await run_in_threadpool(jobs.get_job, ctx, request.path_params["job_id"])
+    except NotFoundError as exc:
+        return _not_found(exc.message)
+    return JSONResponse(presenters.details_json(details))
+
+
+async def video(request: Request) -> Response:
+    if (denied := authorize(request)) is not None:
+        return denied
+    ctx: Context = request.app.state.ctx
+    try:
+        details = await run_in_threadpool(jobs.get_job, ctx, request.path_params["job_id"])
+    except NotFoundError as exc:
+        return _not_found(exc.message)
+    if details.asset is None:
+        return JSONResponse(
+            {
+                "error": "not_stored",
+                "status": details.job.status.value,
+                "message": f"the job is {details.job.status.value}; its video is not stored (yet)",
+            },
+            409,
+        )
+    url = await run_in_threadpool(
+        lambda: ctx.store.presigned_url(
+            details.asset.object_key,  # type: ignore[union-attr]
+            expires_in=int(ctx.settings.presign_expiry),
+        )
+    )
+    return RedirectResponse(url, 302)
+
+
+def job_routes() -> list[Route]:
+    return [
+        Route("/v1/jobs", submit, methods=["POST"]),
+        Route("/v1/jobs", list_jobs, methods=["GET"]),
+        Route("/v1/jobs/{job_id}", show, methods=["GET"]),
+        Route("/v1/jobs/{job_id}/video", video, methods=["GET"]),
+    ]
