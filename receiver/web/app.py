@@ -21,6 +21,7 @@ from receiver.web.access_log import AccessLogMiddleware
 from receiver.web.api import api_routes
 from receiver.web.callbacks import callback_endpoint
 from receiver.web.jobs_api import job_routes
+from receiver.web.openapi import openapi_routes
 from receiver.web.sse import event_routes
 
 __all__ = ["create_app"]
@@ -84,6 +85,7 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
             *api_routes(),
             *job_routes(),
             *event_routes(),
+            *openapi_routes(),
         ],
         middleware=[Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies)],
         lifespan=lifespan,

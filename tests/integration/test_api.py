@@ -149,3 +149,10 @@ def test_the_event_stream_resumes_without_missing_anything(
                 if len(only_last) == 2:
                     break
     assert {event["job_id"] for event in only_last} == {jobs[2]}
+
+
+def test_the_openapi_description_is_served(api: tuple[Context, httpx.Client]) -> None:
+    _ctx, client = api
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert "/v1/jobs/{job_id}/video" in document["paths"]

@@ -57,3 +57,16 @@ def test_callback_tokens_are_masked_in_access_logs() -> None:
 def test_asset_key_is_dated_by_job_creation() -> None:
     created = datetime(2026, 11, 5, 23, 59, tzinfo=UTC)
     assert asset_key("videos/", "job_abc", created) == "videos/2026/11/05/job_abc.mp4"
+
+
+def test_the_published_openapi_document_is_current() -> None:
+    import json
+    from pathlib import Path
+
+    from receiver.web.openapi import DOCUMENT
+
+    published = Path(__file__).parents[2] / "docs" / "openapi.json"
+    assert json.loads(published.read_text()) == DOCUMENT, (
+        "docs/openapi.json is stale: python -m receiver.web.openapi > docs/openapi.json"
+    )
+    assert set(DOCUMENT["paths"]) >= {"/v1/jobs", "/v1/jobs/{job_id}/video", "/v1/events"}
