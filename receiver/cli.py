@@ -184,6 +184,17 @@ def _add_recovery(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     reconcile.set_defaults(run=_reconcile)
 
+    notifications = commands.add_parser(
+        "notifications",
+        help="outbound notifications: list them, or `notifications replay ID...` to resend",
+    )
+    notifications.add_argument("action", nargs="?", choices=["replay"])
+    notifications.add_argument("ids", nargs="*", metavar="ID")
+    notifications.add_argument("--failed", action="store_true", help="only those that gave up")
+    notifications.add_argument("--limit", type=int, default=100)
+    notifications.add_argument("--json", action="store_true", help="print JSON lines")
+    notifications.set_defaults(run=_notifications)
+
     retry = commands.add_parser("retry", help="queue failed or expired archives again")
     retry.add_argument("job_ids", nargs="+", metavar="JOB")
     retry.set_defaults(run=_retry)
@@ -395,6 +406,62 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
         + (" (rate limited: try again later)" if summary.rate_limited else "")
     )
     return 1 if summary.errors else 0
+
+
+def _notifications(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import clock
+
+    if args.action is None and args.ids:
+        raise ValidationError("notifications", "IDs go with `notifications replay ID...`")
+    if args.action == "replay" and not args.ids:
+        raise ValidationError("notifications replay", "give the IDs of the notifications")
+    ctx = _context(settings)
+    try:
+        if args.action == "replay":
+            with ctx.db.transaction() as conn:
+                missing = [
+                    nid
+                    for nid in args.ids
+                    if not conn.execute("resend_notification", id=nid, now=clock.to_db(clock.now()))
+                ]
+            for nid in missing:
+                print(f"receiver: no notification {nid!r}", file=sys.stderr)
+            print(f"queued {len(args.ids) - len(missing)} notification(s) to send again")
+            return 1 if missing else 0
+        with ctx.db.reading() as conn:
+            rows = conn.fetch_all(
+                "list_notifications", limit=args.limit, state="failed" if args.failed else None
+            )
+    finally:
+        ctx.close()
+    for row in rows:
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        key: row[key]
+                        for key in (
+                            "id",
+                            "url",
+                            "job_id",
+                            "type",
+                            "state",
+                            "attempts",
+                            "last_status",
+                            "last_error",
+                            "created_at",
+                        )
+                    }
+                )
+            )
+        else:
+            print(
+                f"{row['id']}  {row['state']:9}  {row['type']:14}  job {row['job_id']}  "
+                f"attempts {row['attempts']}  {row['url']}  {row['last_error'] or ''}"
+            )
+    if not rows and not args.json:
+        print("no notifications")
+    return 0
 
 
 def _retry(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ are wrapped in :class:`Secret` so they never show up in a repr or a log line.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -149,6 +150,23 @@ def _check_url(name: str, url: str, *, https_only: bool) -> str:
     return url.rstrip("/")
 
 
+def _notify_secret(text: str | None) -> Secret | None:
+    if text is None:
+        return None
+    body = text.removeprefix("whsec_")
+    try:
+        if len(base64.b64decode(body, validate=True)) < 24:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            "RECEIVER_NOTIFY_SECRET",
+            "expected a Standard Webhooks secret: whsec_ + base64 of at least 24 random bytes "
+            '(make one with: python -c "import base64, secrets; '
+            "print('whsec_' + base64.b64encode(secrets.token_bytes(32)).decode())\")",
+        ) from None
+    return Secret(text)
+
+
 def _proxies(text: str) -> tuple[str, ...]:
     networks = []
     for item in (part.strip() for part in text.split(",")):
@@ -195,6 +213,8 @@ class Settings:
     request_timeout: float = 10.0
     watchdog_grace: float = 600.0
     presign_expiry: float = 3600.0
+    notify_urls: tuple[str, ...] = ()
+    notify_secret: Secret | None = field(default=None, repr=False)
     api_url: str = "http://127.0.0.1:8000"
     lease_seconds: float = 120.0
     shutdown_timeout: float = 30.0
@@ -290,6 +310,12 @@ class Settings:
             request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT", "10s"),
             watchdog_grace=env.duration("RECEIVER_WATCHDOG_GRACE", "10m"),
             presign_expiry=env.duration("RECEIVER_PRESIGN_EXPIRY", "1h"),
+            notify_urls=tuple(
+                _check_url("RECEIVER_NOTIFY_URLS", url.strip(), https_only=not insecure)
+                for url in (env.text("RECEIVER_NOTIFY_URLS") or "").split(",")
+                if url.strip()
+            ),
+            notify_secret=_notify_secret(env.text("RECEIVER_NOTIFY_SECRET")),
             api_url=_check_url(
                 "RECEIVER_API_URL",
                 env.text("RECEIVER_API_URL", "http://127.0.0.1:8000") or "",

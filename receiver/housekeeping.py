@@ -2,6 +2,7 @@
 
 - the watchdog (every ``RECEIVER_WATCHDOG_INTERVAL``): jobs whose callback is overdue are
   asked about and recovered through the task API;
+- outbound notifications (every second): each job's final event, signed, to subscribers;
 - purging rejected deliveries older than ``RECEIVER_REJECTED_RETENTION`` (every 10 minutes),
   so junk sent to the callback routes cannot grow the delivery log without bound.
 """

@@ -21,6 +21,7 @@ __all__ = [
     "ARCHIVE_BYTES",
     "ARCHIVE_SECONDS",
     "CALLBACKS",
+    "NOTIFICATIONS",
     "REGISTRY",
     "registry_for",
 ]
@@ -38,6 +39,13 @@ ARCHIVES = Counter(
     "receiver_archives",
     "Archive attempts by result (stored, retry, failed, expired).",
     ["result"],
+    registry=REGISTRY,
+)
+NOTIFICATIONS = Counter(
+    "receiver_notification_attempts",
+    "Outbound notification attempts by resulting state "
+    "(delivered, pending = will retry, failed, disabled).",
+    ["state"],
     registry=REGISTRY,
 )
 ARCHIVE_BYTES = Counter(

@@ -304,3 +304,50 @@ SELECT * FROM events
 WHERE seq > :after AND (CAST(:job_id AS TEXT) IS NULL OR job_id = :job_id)
 ORDER BY seq
 LIMIT :limit;
+
+-- ───────────────────────────── notifications ─────────────────────────────
+
+-- name: add_subscription
+INSERT INTO subscriptions (url, created_at) VALUES (:url, :now) ON CONFLICT (url) DO NOTHING;
+
+-- name: active_subscriptions
+SELECT url FROM subscriptions WHERE disabled_at IS NULL ORDER BY url;
+
+-- name: disable_subscription
+UPDATE subscriptions SET disabled_at = :now, reason = :reason WHERE url = :url;
+
+-- name: latest_event_seq
+SELECT MAX(seq) AS seq FROM events;
+
+-- name: notify_cursor
+SELECT seq FROM notify_cursor WHERE name = 'final_events';
+
+-- name: set_notify_cursor
+INSERT INTO notify_cursor (name, seq) VALUES ('final_events', :seq)
+ON CONFLICT (name) DO UPDATE SET seq = :seq;
+
+-- name: insert_notification
+INSERT INTO notifications (id, url, event_seq, job_id, type, payload, state, attempts,
+                           next_attempt_at, created_at, updated_at)
+VALUES (:id, :url, :event_seq, :job_id, :type, :payload, 'pending', 0, :now, :now, :now)
+ON CONFLICT (url, event_seq) DO NOTHING;
+
+-- name: due_notifications
+SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= :now
+ORDER BY next_attempt_at LIMIT :limit;
+
+-- name: notification_attempted
+UPDATE notifications
+SET state = :state, attempts = attempts + 1, next_attempt_at = :next_attempt_at,
+    last_status = :last_status, last_error = :last_error, updated_at = :now
+WHERE id = :id AND state = 'pending';
+
+-- name: list_notifications
+SELECT * FROM notifications
+WHERE (CAST(:state AS TEXT) IS NULL OR state = :state)
+ORDER BY created_at DESC, id DESC LIMIT :limit;
+
+-- name: resend_notification
+UPDATE notifications
+SET state = 'pending', attempts = 0, next_attempt_at = :now, last_error = NULL, updated_at = :now
+WHERE id = :id;

@@ -1,0 +1,221 @@
+"""Outbound notifications: each job's final event, POSTed to subscribers, signed.
+
+Subscribers (``RECEIVER_NOTIFY_URLS``) receive JSON signed per the Standard Webhooks spec
+(``webhook-id``, ``webhook-timestamp``, ``webhook-signature``, with the ``standardwebhooks``
+library and ``RECEIVER_NOTIFY_SECRET``). It is an outbox: the notifier reads the event log
+from a stored cursor and writes one notification row per subscriber and final event, whose
+id is the ``webhook-id`` every retry repeats; delivery then works from those rows, so a crash
+loses nothing. Failures are retried with exponential backoff and jitter (or the endpoint's
+``Retry-After``) for up to 24 hours; a ``410 Gone`` disables the subscription. Endpoints go
+through the same SSRF guard as video downloads.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import structlog
+from standardwebhooks.webhooks import Webhook
+
+from receiver import clock, events, metrics, presenters
+from receiver.archive.fetch import FetchPolicy, check_url
+from receiver.config import Settings
+from receiver.errors import FetchError
+from receiver.store.database import Connection, Database
+from receiver.store.records import Asset, Event, Job
+
+__all__ = ["FINAL_EVENTS", "Notifier"]
+
+log = structlog.get_logger(__name__)
+
+FINAL_EVENTS = frozenset(
+    {"asset.stored", "job.failed", "job.cancelled", "job.expired", "job.submit_failed"}
+)
+RETRY_WINDOW = timedelta(hours=24)
+_MAX_BACKOFF = 3600.0
+_BATCH = 50
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    state: str
+    status: int | None
+    error: str | None
+    retry_after: float | None = None
+
+
+class Notifier:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+        self._policy = FetchPolicy(allow_insecure=settings.insecure)
+        self._http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
+        self._webhook = Webhook(settings.notify_secret.reveal()) if settings.notify_secret else None
+        self._synced = False
+
+    @property
+    def enabled(self) -> bool:
+        return self._webhook is not None and bool(self._settings.notify_urls)
+
+    def run_once(self) -> int:
+        """Queue notifications for new final events, then send those due; how many sent."""
+        if not self.enabled:
+            return 0
+        if not self._synced:
+            with self._db.transaction() as conn:
+                for url in self._settings.notify_urls:
+                    conn.execute("add_subscription", url=url, now=clock.to_db(clock.now()))
+            self._synced = True
+        self._enqueue()
+        return self._deliver_due()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ── the outbox ──
+
+    def _enqueue(self) -> None:
+        with self._db.transaction() as conn:
+            row = conn.fetch_one("notify_cursor")
+            if row is None:
+                # Notifications start from now, not from the whole history.
+                latest = conn.fetch_one("latest_event_seq")
+                conn.execute("set_notify_cursor", seq=(latest or {}).get("seq") or 0)
+                return
+            cursor = int(row["seq"])
+            new = events.after(conn, cursor, limit=500)
+            urls = [r["url"] for r in conn.fetch_all("active_subscriptions")]
+            for event in new:
+                if event.type in FINAL_EVENTS:
+                    payload = json.dumps(_payload(conn, event))
+                    for url in urls:
+                        conn.execute(
+                            "insert_notification",
+                            id=clock.new_id("msg"),
+                            url=url,
+                            event_seq=event.seq,
+                            job_id=event.job_id,
+                            type=event.type,
+                            payload=payload,
+                            now=clock.to_db(clock.now()),
+                        )
+            if new:
+                conn.execute("set_notify_cursor", seq=new[-1].seq)
+
+    def _deliver_due(self) -> int:
+        with self._db.reading() as conn:
+            due = conn.fetch_all("due_notifications", now=clock.to_db(clock.now()), limit=_BATCH)
+        for row in due:
+            attempt = self._send(row)
+            self._record(row, attempt)
+        return len(due)
+
+    def _send(self, row: dict[str, Any]) -> _Attempt:
+        assert self._webhook is not None
+        try:
+            target = check_url(row["url"], self._policy)
+        except FetchError as exc:
+            return _Attempt("failed" if exc.permanent else "pending", None, exc.message)
+        now = clock.now()
+        signature = self._webhook.sign(row["id"], now, row["payload"])
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": row["id"],
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature,
+            "Host": httpx.URL(row["url"]).netloc.decode(),
+        }
+        try:
+            response = self._http.post(
+                target.pinned_url,
+                content=row["payload"],
+                headers=headers,
+                extensions={"sni_hostname": target.host},
+            )
+        except httpx.HTTPError as exc:
+            return _Attempt("pending", None, f"{type(exc).__name__}: {exc}")
+        if response.is_success:
+            return _Attempt("delivered", response.status_code, None)
+        if response.status_code == 410:
+            return _Attempt("disabled", 410, "the endpoint answered 410 Gone")
+        return _Attempt(
+            "pending",
+            response.status_code,
+            f"answered {response.status_code}",
+            retry_after=_retry_after(response),
+        )
+
+    def _record(self, row: dict[str, Any], attempt: _Attempt) -> None:
+        now = clock.now()
+        state = attempt.state
+        delay = attempt.retry_after or _backoff(row["attempts"] + 1)
+        next_at = now + timedelta(seconds=delay)
+        if state == "pending" and next_at > clock.from_db(row["created_at"]) + RETRY_WINDOW:
+            state = "failed"
+        with self._db.transaction() as conn:
+            conn.execute(
+                "notification_attempted",
+                id=row["id"],
+                state=state,
+                next_attempt_at=clock.to_db(next_at),
+                last_status=attempt.status,
+                last_error=attempt.error,
+                now=clock.to_db(now),
+            )
+            if state == "disabled":
+                conn.execute(
+                    "disable_subscription",
+                    url=row["url"],
+                    reason=attempt.error,
+                    now=clock.to_db(now),
+                )
+        metrics.NOTIFICATIONS.labels(state).inc()
+        log.info(
+            "notify.attempt",
+            notification=row["id"],
+            job_id=row["job_id"],
+            url=row["url"],
+            state=state,
+            status=attempt.status,
+            error=attempt.error,
+            attempt=row["attempts"] + 1,
+        )
+
+
+def _payload(conn: Connection, event: Event) -> dict[str, Any]:
+    job_row = conn.fetch_one("get_job", id=event.job_id)
+    asset_row = conn.fetch_one("get_asset", job_id=event.job_id)
+    return {
+        "type": event.type,
+        "timestamp": event.created_at.isoformat().replace("+00:00", "Z"),
+        "data": {
+            "event_seq": event.seq,
+            "job": presenters.job_json(Job.from_row(job_row)) if job_row else {"id": event.job_id},
+            "asset": presenters.asset_json(Asset.from_row(asset_row) if asset_row else None),
+            **event.data,
+        },
+    }
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential with full jitter: about 2 s, 4 s, 8 s ... capped at an hour."""
+    base = min(_MAX_BACKOFF, 2.0**attempt)
+    return base / 2 + random.random() * base / 2  # noqa: S311 - jitter, not cryptography
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - clock.now()).total_seconds())
+    except (TypeError, ValueError):
+        return None
