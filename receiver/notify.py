@@ -24,7 +24,7 @@ import structlog
 from standardwebhooks.webhooks import Webhook
 
 from receiver import clock, events, metrics, presenters
-from receiver.archive.fetch import FetchPolicy, check_url
+from receiver.archive.fetch import FetchPolicy, check_url, guarded_client
 from receiver.config import Settings
 from receiver.errors import FetchError
 from receiver.store.database import Connection, Database
@@ -55,7 +55,7 @@ class Notifier:
         self._db = db
         self._settings = settings
         self._policy = FetchPolicy(allow_insecure=settings.insecure)
-        self._http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
+        self._http = guarded_client(self._policy, timeout=10.0)
         self._webhook = Webhook(settings.notify_secret.reveal()) if settings.notify_secret else None
         self._synced = False
 
@@ -119,25 +119,21 @@ class Notifier:
     def _send(self, row: dict[str, Any]) -> _Attempt:
         assert self._webhook is not None
         try:
-            target = check_url(row["url"], self._policy)
+            check_url(row["url"], self._policy)
         except FetchError as exc:
-            return _Attempt("failed" if exc.permanent else "pending", None, exc.message)
+            return _Attempt("failed", None, exc.message)
         now = clock.now()
-        signature = self._webhook.sign(row["id"], now, row["payload"])
         headers = {
             "content-type": "application/json",
             "webhook-id": row["id"],
             "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": signature,
-            "Host": httpx.URL(row["url"]).netloc.decode(),
+            "webhook-signature": self._webhook.sign(row["id"], now, row["payload"]),
         }
         try:
-            response = self._http.post(
-                target.pinned_url,
-                content=row["payload"],
-                headers=headers,
-                extensions={"sni_hostname": target.host},
-            )
+            response = self._http.post(row["url"], content=row["payload"], headers=headers)
+        except FetchError as exc:
+            # Refused by the address guard at connection time.
+            return _Attempt("failed" if exc.permanent else "pending", None, exc.message)
         except httpx.HTTPError as exc:
             return _Attempt("pending", None, f"{type(exc).__name__}: {exc}")
         if response.is_success:

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from receiver.errors import FetchError, UnsafeURL
 
-__all__ = ["FetchPolicy", "Target", "check_url", "open_video", "stream_video"]
+__all__ = [
+    "FetchPolicy",
+    "GuardedBackend",
+    "allowed_addresses",
+    "check_url",
+    "guarded_client",
+    "open_video",
+    "stream_video",
+]
 
 _PERMANENT_STATUSES = frozenset({401, 403, 404, 410})
 
@@ -36,28 +46,16 @@ class FetchPolicy:
 _TRANSLATED = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where a checked URL really goes: the address to connect to, and the name to present."""
+def check_url(url: str, policy: FetchPolicy) -> None:
+    """Raise :class:`UnsafeURL` unless ``url``'s scheme and host may be fetched from.
 
-    url: str
-    host: str
-    address: str
-
-    @property
-    def pinned_url(self) -> str:
-        """The URL with its host replaced by the checked address (no second DNS lookup)."""
-        parts = urlsplit(self.url)
-        literal = f"[{self.address}]" if ":" in self.address else self.address
-        netloc = f"{literal}:{parts.port}" if parts.port else literal
-        return parts._replace(netloc=netloc).geturl()
-
-
-def check_url(url: str, policy: FetchPolicy) -> Target:
-    """Where ``url`` may be fetched from; :class:`UnsafeURL` unless everywhere is allowed."""
+    Addresses are checked when connecting (:class:`GuardedBackend`), so that DNS cannot
+    answer one thing to the check and another to the connection.
+    """
     try:
         parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
+        host = parts.hostname
+        _ = parts.port  # raises ValueError for a port that is not a number in range
     except ValueError as exc:
         raise UnsafeURL(f"not a valid URL: {exc}") from None
     if parts.scheme not in {"https", "http"} or not host:
@@ -66,37 +64,89 @@ def check_url(url: str, policy: FetchPolicy) -> Target:
         raise UnsafeURL(f"refusing plain http for {host} (https only outside insecure mode)")
     if policy.allowed_hosts and host.lower() not in policy.allowed_hosts:
         raise UnsafeURL(f"{host} is not in RECEIVER_FETCH_ALLOWED_HOSTS")
-    default_port = 443 if parts.scheme == "https" else 80
+
+
+def allowed_addresses(host: str, port: int, policy: FetchPolicy) -> list[str]:
+    """Every address ``host`` resolves to, if all of them are ones we may connect to."""
     try:
-        infos = socket.getaddrinfo(host, port or default_port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"cannot resolve {host}: {exc}") from exc
-    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
     for address in addresses:
         if address.is_loopback and policy.allow_insecure:
             continue
         if not address.is_global or any(address in net for net in _TRANSLATED):
             raise UnsafeURL(f"{host} resolves to {address}, which is not a public address")
-    return Target(url=url, host=host, address=str(addresses[0]))
+    return [str(address) for address in addresses]
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to addresses :func:`allowed_addresses` approves, resolved right here.
+
+    The URL keeps its host name, so TLS verification, SNI, the Host header and connection
+    pooling all stay those of the name; only the socket goes to the checked address.
+    """
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self._policy = policy
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        failure: Exception | None = None
+        for address in allowed_addresses(host, port, self._policy):
+            try:
+                return self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc  # try the next address, as a browser would
+        assert failure is not None
+        raise failure
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise UnsafeURL("unix sockets are never fetched from")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def guarded_client(policy: FetchPolicy, *, timeout: float) -> httpx.Client:
+    """An httpx client that can only reach what ``policy`` allows, at connection time.
+
+    ``trust_env=False``: an egress proxy would connect on our behalf to addresses we never
+    checked, so none is used.
+    """
+    transport = httpx.HTTPTransport(trust_env=False)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=20,
+        max_keepalive_connections=10,
+        keepalive_expiry=5.0,
+        network_backend=GuardedBackend(policy),
+    )
+    return httpx.Client(transport=transport, trust_env=False, timeout=httpx.Timeout(timeout))
 
 
 @contextmanager
 def open_video(client: httpx.Client, url: str, policy: FetchPolicy) -> Iterator[httpx.Response]:
     """A streaming 200 response for ``url``, redirects followed by hand and each one checked.
 
-    The connection goes to the very address that was checked (the host name travels in the
-    Host header and the TLS server name), so DNS cannot answer differently in between.
+    ``client`` must come from :func:`guarded_client`: it checks every address it connects to.
     """
     for _ in range(policy.max_redirects + 1):
-        target = check_url(url, policy)
+        check_url(url, policy)
         try:
-            with client.stream(
-                "GET",
-                target.pinned_url,
-                headers={"Host": urlsplit(url).netloc.rsplit("@", 1)[-1]},
-                extensions={"sni_hostname": target.host},
-                follow_redirects=False,
-            ) as response:
+            with client.stream("GET", url, follow_redirects=False) as response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
@@ -107,6 +157,8 @@ def open_video(client: httpx.Client, url: str, policy: FetchPolicy) -> Iterator[
             raise UnsafeURL(f"not a valid URL: {exc}") from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"download failed: {type(exc).__name__}: {exc}") from exc
+        except UnicodeError as exc:
+            raise UnsafeURL(f"not a valid host name: {exc}") from exc
     raise UnsafeURL(f"more than {policy.max_redirects} redirects")
 
 
@@ -117,7 +169,7 @@ def stream_video(
     *,
     chunk_size: int = 256 * 1024,
     on_open: Callable[[str | None], None] | None = None,
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """The video's bytes, lazily: nothing is requested until the first chunk is wanted.
 
     ``on_open`` learns the response's validator (a strong ETag, else Last-Modified) before

@@ -129,6 +129,13 @@ class UploadJournal:
         with self._db.transaction() as conn:
             conn.execute("clear_journal", job_id=task.job_id)
 
+    def abort(self, key: str, upload_id: str | None) -> None:
+        """Abort an upload this worker owned (best effort: the lifecycle rule is the net)."""
+        if upload_id:
+            with contextlib.suppress(StorageError):
+                self._store.abort_upload(key, upload_id)
+            log.info("archive.discarded_upload", upload_id=upload_id)
+
     @staticmethod
     def _check(changed: int) -> None:
         if not changed:

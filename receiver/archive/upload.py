@@ -76,7 +76,13 @@ def upload_stream(
     if resume is None:
         upload_id = store.start_upload(key, content_type=content_type)
         if on_start:
-            on_start(upload_id)
+            try:
+                on_start(upload_id)
+            except BaseException:
+                # Nobody else knows this upload exists: abort it or it would never be.
+                with contextlib.suppress(StorageError):
+                    store.abort_upload(key, upload_id)
+                raise
         resume = Resume(upload_id=upload_id, part_size=part_size, parts=())
     upload_id = resume.upload_id
     try:

@@ -15,15 +15,14 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import timedelta
 
-import httpx
 import structlog
 
 from receiver import clock, events, metrics, providers
 from receiver.archive.confirm import confirmed_video_url
-from receiver.archive.fetch import FetchPolicy, stream_video
+from receiver.archive.fetch import FetchPolicy, guarded_client, stream_video
 from receiver.archive.journal import LeaseLost, UploadJournal
 from receiver.archive.upload import StoredObject, UploadPaused, upload_stream
 from receiver.config import Settings
@@ -31,7 +30,7 @@ from receiver.errors import ConfirmationError, FetchError, StorageError
 from receiver.housekeeping import Housekeeper
 from receiver.providers.base import Provider
 from receiver.storage import ObjectStore, UploadedPart, asset_key
-from receiver.store.database import Connection, Database
+from receiver.store.database import Connection, Database, is_database_error
 from receiver.store.records import ArchiveTask, Job
 
 __all__ = ["ArchiveWorker"]
@@ -66,7 +65,7 @@ class ArchiveWorker:
             allowed_hosts=settings.fetch_allowed_hosts,
             max_bytes=settings.max_video_bytes,
         )
-        self._http = httpx.Client(timeout=httpx.Timeout(settings.fetch_timeout))
+        self._http = guarded_client(self._policy, timeout=settings.fetch_timeout)
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -159,6 +158,11 @@ class ArchiveWorker:
             self._failed(task, key, exc)
             return
         except Exception as exc:
+            if is_database_error(exc):
+                # The database blinked: keep the upload and its journal; the lease lapses and
+                # the next claim resumes from the last recorded part.
+                log.warning("archive.database_unavailable", error=str(exc))
+                return
             # A bug or a surprise must still end the attempt visibly, not leave the task
             # "running" until its lease lapses again and again.
             log.exception("archive.unexpected_error")
@@ -191,17 +195,18 @@ class ArchiveWorker:
         seen: list[str | None] = []
         # The download is lazy: it starts only once the upload is open, so an unreachable
         # store fails the attempt before the source is touched (one video, one download).
-        chunks: Iterator[bytes] = stream_video(
+        download = stream_video(
             self._http, url, self._policy, chunk_size=_CHUNK, on_open=seen.append
         )
+        chunks: Iterator[bytes] = download
         if resume is not None:
             # Peek, to learn whether the source still serves the file the parts came from.
-            first = next(chunks, b"")
+            first = next(download, b"")
             if seen[0] is None or seen[0] != task.source_validator:
                 log.info("archive.source_changed", before=task.source_validator, now=seen[0])
                 self._journal.discard(task, key)
                 resume = None
-            chunks = itertools.chain([first], chunks)
+            chunks = itertools.chain([first], download)
 
         def on_start(upload_id: str) -> None:
             self._journal.started(task, upload_id, part_size)
@@ -216,7 +221,7 @@ class ArchiveWorker:
         return upload_stream(
             self._store,
             key,
-            self._renewing(task, chunks),
+            self._renewing(task, chunks, closing=download),
             part_size=part_size,
             max_bytes=self._settings.max_video_bytes,
             resume=resume,
@@ -224,7 +229,9 @@ class ArchiveWorker:
             on_part=on_part,
         )
 
-    def _renewing(self, task: ArchiveTask, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    def _renewing(
+        self, task: ArchiveTask, chunks: Iterator[bytes], *, closing: Generator[bytes, None, None]
+    ) -> Iterator[bytes]:
         """Pass chunks through, renewing the lease on time, however slow the source is."""
         every = self._lease.total_seconds() / 3
         last = time.monotonic()
@@ -236,9 +243,7 @@ class ArchiveWorker:
                 yield chunk
         finally:
             # Close the download now, not whenever the generator is collected.
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+            closing.close()
 
     def _renew(self, task: ArchiveTask) -> None:
         now = clock.now()
@@ -309,12 +314,14 @@ class ArchiveWorker:
             return
         if permanent or task.attempts >= self._settings.archive_max_attempts:
             reason = f"archiving failed after {task.attempts} attempt(s): {exc.message}"
-            self._journal.discard(task, key)
             with self._db.transaction() as conn:
+                upload_id = self._owned_upload(conn, task)
                 if not self._finish(conn, task, "failed", exc.message, now):
                     return  # another worker holds the task now; its outcome will count
+                conn.execute("clear_journal", job_id=task.job_id)
                 conn.execute("flag_job", id=task.job_id, attention=reason, now=now)
                 events.append(conn, task.job_id, "archive.failed", reason=exc.message)
+            self._journal.abort(key, upload_id)
             metrics.ARCHIVES.labels("failed").inc()
             log.error("archive.failed", error=exc.message, attempts=task.attempts)
             return
@@ -329,6 +336,13 @@ class ArchiveWorker:
             )
         metrics.ARCHIVES.labels("retry").inc()
         log.warning("archive.retry", error=exc.message, attempt=task.attempts, in_seconds=delay)
+
+    def _owned_upload(self, conn: Connection, task: ArchiveTask) -> str | None:
+        """The open upload of the task, read only while we still hold it."""
+        row = conn.fetch_one("get_archive_task", job_id=task.job_id)
+        if row is None or row["lease_owner"] != self.worker_id:
+            return None
+        return str(row["upload_id"]) if row["upload_id"] else None
 
     def _finish(
         self, conn: Connection, task: ArchiveTask, state: str, error: str | None, now: str
@@ -356,13 +370,15 @@ class ArchiveWorker:
         log.info("archive.released_for_shutdown")
 
     def _expire(self, task: ArchiveTask, key: str, reason: str) -> None:
-        self._journal.discard(task, key)
         now = clock.to_db(clock.now())
         with self._db.transaction() as conn:
+            upload_id = self._owned_upload(conn, task)
             if not self._finish(conn, task, "expired", reason, now):
                 return
+            conn.execute("clear_journal", job_id=task.job_id)
             conn.execute("mark_job_expired", id=task.job_id, attention=reason, now=now)
             events.append(conn, task.job_id, "job.expired", reason=reason)
+        self._journal.abort(key, upload_id)
         metrics.ARCHIVES.labels("expired").inc()
         log.error("archive.expired", reason=reason)
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from receiver.errors import ConfigError
 from receiver.store.queries import Queries
 
-__all__ = ["Connection", "Database", "Row", "open_database"]
+__all__ = ["Connection", "Database", "Row", "is_database_error", "open_database"]
 
 Row = dict[str, Any]
 
@@ -105,6 +105,19 @@ def open_database(url: str) -> Database:
         return PostgresDatabase(url)
     scheme = url.split("://", maxsplit=1)[0]
     raise ConfigError("RECEIVER_DATABASE_URL", f"unsupported database URL scheme {scheme!r}")
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from the database driver (SQLite or PostgreSQL)."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.Error)
 
 
 def split_statements(sql: str) -> Iterator[str]:

@@ -12,6 +12,7 @@ shared.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -34,6 +35,7 @@ class _Unit:
     work: Callable[[Connection], Any]
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    order: str
 
 
 class GroupCommitter:
@@ -42,26 +44,43 @@ class GroupCommitter:
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._running = False
 
     def start(self) -> None:
+        self._running = True
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Finish what is queued, then stop."""
         if self._thread is not None:
+            self._running = False
             self._queue.put(None)
             self._thread.join()
             self._thread = None
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in a committed transaction; its result once the commit is done."""
+    async def run(self, work: Callable[[Connection], T], *, order: str = "") -> T:
+        """Run ``work`` in a committed transaction; its result once the commit is done.
+
+        ``order`` (a job id) sorts the units of a batch, so that replicas sharing a
+        PostgreSQL database take row locks in one order and cannot deadlock each other.
+        """
+        if not self._running:
+            raise RuntimeError("the group committer is not running")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Unit(work, future, loop))
+        self._queue.put(_Unit(work, future, loop, order))
         return await future
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            # Whatever ended the thread, nobody may wait forever on work it will not do.
+            self._running = False
+            self._fail_pending()
+
+    def _serve(self) -> None:
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -77,7 +96,19 @@ class GroupCommitter:
                     stopping = True
                     break
                 batch.append(unit)
+            batch.sort(key=lambda unit: unit.order)
             self._commit(batch)
+
+    def _fail_pending(self) -> None:
+        stopped = RuntimeError("the group committer stopped")
+        while True:
+            try:
+                unit = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if unit is not None:
+                with contextlib.suppress(RuntimeError):  # a loop already closed
+                    unit.loop.call_soon_threadsafe(_settle, [(unit, False, stopped)])
 
     def _commit(self, batch: list[_Unit]) -> None:
         outcomes: list[tuple[_Unit, bool, Any]] = []
@@ -103,7 +134,8 @@ class GroupCommitter:
         for outcome in outcomes:
             by_loop.setdefault(outcome[0].loop, []).append(outcome)
         for loop, settled in by_loop.items():
-            loop.call_soon_threadsafe(_settle, settled)
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
+                loop.call_soon_threadsafe(_settle, settled)
 
 
 def _settle(outcomes: list[tuple[_Unit, bool, Any]]) -> None:

@@ -94,7 +94,8 @@ async def callback_endpoint(request: Request) -> JSONResponse:
             )
 
     committer: GroupCommitter = request.app.state.committer
-    result = await committer.run(lambda conn: record(conn, delivery, verdict))
+    order = verdict.job_id if isinstance(verdict, Admission) and verdict.job_id else ""
+    result = await committer.run(lambda conn: record(conn, delivery, verdict), order=order)
     log_result(result, delivery)
     worker = request.app.state.worker
     if worker is not None and result.outcome == DeliveryOutcome.ACCEPTED:

@@ -458,3 +458,24 @@ def test_a_changed_source_is_not_resumed(
     assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
     assert store.open_uploads() == []
     worker.stop()
+
+
+def test_a_worker_whose_lease_lapsed_leaves_the_new_owners_upload_alone(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    _src, url = source
+    job_id = completed_job(worker_db, url)
+    late = ArchiveWorker(worker_db, store, s3_settings)
+    task, job = late._claim()
+    assert task is not None
+    assert job is not None
+    key = asset_key(s3_settings.s3_prefix, job_id, job.created_at)
+    # Another worker took the task over and is uploading.
+    theirs = store.start_upload(key, content_type="video/mp4")
+    run_sql(worker_db, "UPDATE archive_tasks SET lease_owner = 'other', upload_id = :u", u=theirs)
+    late._failed(task, key, FetchError("the source is gone", permanent=True))
+    assert [u["UploadId"] for u in store.open_uploads()] == [theirs]
+    task_row = row(worker_db, "get_archive_task", job_id)
+    assert (task_row["state"], task_row["lease_owner"]) == ("running", "other")
+    store.abort_upload(key, theirs)
+    late.stop()

@@ -75,3 +75,15 @@ def test_nothing_is_answered_before_its_commit(db: Database) -> None:
     asyncio.run(main())
     committer.stop()
     assert seen_committed == [True]
+
+
+def test_a_stopped_committer_refuses_work(db: Database) -> None:
+    committer = GroupCommitter(db)
+    committer.start()
+    committer.stop()
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="not running"):
+            await committer.run(insert("job_late"))
+
+    asyncio.run(main())
