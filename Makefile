@@ -36,6 +36,7 @@ format: $(STAMP)
 test: lint
 	bash infra/ensure-postgres.sh
 	bash infra/ensure-caddy.sh
+	bash infra/ensure-chromium.sh
 	$(BIN)/pytest
 
 test-fast: $(STAMP)

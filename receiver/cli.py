@@ -279,15 +279,38 @@ def _wait(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _wait_and_report(settings: Settings, job_id: str, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from receiver import waiting
 
+    on_terminal = sys.stderr.isatty()
+    bar: tqdm[Any] | None = None
+
     def progress(event_type: str, data: dict[str, Any]) -> None:
-        if sys.stderr.isatty():
-            status = data.get("provider_status") or ""
-            print(f"  {event_type} {status}".rstrip(), file=sys.stderr)
+        nonlocal bar
+        if not on_terminal:
+            return
+        if event_type == "archive.progress":
+            # Bytes archived, part by part, against the video's size when the source told it.
+            if bar is None:
+                bar = tqdm(
+                    total=data.get("total"),
+                    unit="B",
+                    unit_scale=True,
+                    desc="archiving",
+                    file=sys.stderr,
+                )
+            bar.update(int(data["bytes"]) - bar.n)
+            return
+        status = data.get("provider_status") or ""
+        print(f"  {event_type} {status}".rstrip(), file=sys.stderr)
 
     timeout = args.timeout.total_seconds() if args.timeout else None
-    outcome = waiting.wait_for_job(settings, job_id, timeout=timeout, on_event=progress)
+    try:
+        outcome = waiting.wait_for_job(settings, job_id, timeout=timeout, on_event=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     asset = outcome.job.get("asset")
     saved = None
     if outcome.stored and args.download and outcome.video_url:

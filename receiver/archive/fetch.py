@@ -168,19 +168,20 @@ def stream_video(
     policy: FetchPolicy,
     *,
     chunk_size: int = 256 * 1024,
-    on_open: Callable[[str | None], None] | None = None,
+    on_open: Callable[[str | None, int | None], None] | None = None,
 ) -> Generator[bytes, None, None]:
     """The video's bytes, lazily: nothing is requested until the first chunk is wanted.
 
-    ``on_open`` learns the response's validator (a strong ETag, else Last-Modified) before
-    the first byte, so a resumed upload can tell whether the source is still the same file.
+    ``on_open`` learns the response's validator (a strong ETag, else Last-Modified) and its
+    length before the first byte, so a resumed upload can tell whether the source is still the
+    same file, and progress can be reported against the whole.
     Ends with :class:`FetchError` if the body stops short of its ``Content-Length``.
     """
     with open_video(client, url, policy) as response:
-        if on_open is not None:
-            on_open(validator(response.headers))
         length = response.headers.get("content-length")
         expected = int(length) if length and length.isdigit() else None
+        if on_open is not None:
+            on_open(validator(response.headers), expected)
         received = 0
         for chunk in response.iter_bytes(chunk_size):
             received += len(chunk)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import structlog
 
-from receiver import clock
+from receiver import clock, events
 from receiver.archive.upload import Resume
 from receiver.errors import ReceiverError, StorageError
 from receiver.storage import ObjectStore, UploadedPart
@@ -83,8 +83,8 @@ class UploadJournal:
                 )
             )
 
-    def part_done(self, task: ArchiveTask, part: UploadedPart) -> None:
-        """Write the part down and renew the lease, in one transaction."""
+    def part_done(self, task: ArchiveTask, part: UploadedPart, *, total: int | None) -> None:
+        """Write the part down, renew the lease and tell the event feed, in one transaction."""
         now = clock.now()
         with self._db.transaction() as conn:
             conn.execute(
@@ -93,6 +93,14 @@ class UploadJournal:
                 part_number=part.number,
                 etag=part.etag,
                 size_bytes=part.size,
+            )
+            done = conn.fetch_one("journaled_bytes", job_id=task.job_id)
+            events.append(
+                conn,
+                task.job_id,
+                "archive.progress",
+                bytes=int(done["bytes"] or 0) if done else 0,
+                total=total,
             )
             self._check(
                 conn.execute(

@@ -193,11 +193,15 @@ class ArchiveWorker:
         part_size = self._settings.part_size
         resume = self._journal.resumable(task, key, part_size)
         seen: list[str | None] = []
+        total: list[int | None] = []
+
+        def opened(validator: str | None, length: int | None) -> None:
+            seen.append(validator)
+            total.append(length)
+
         # The download is lazy: it starts only once the upload is open, so an unreachable
         # store fails the attempt before the source is touched (one video, one download).
-        download = stream_video(
-            self._http, url, self._policy, chunk_size=_CHUNK, on_open=seen.append
-        )
+        download = stream_video(self._http, url, self._policy, chunk_size=_CHUNK, on_open=opened)
         chunks: Iterator[bytes] = download
         if resume is not None:
             # Peek, to learn whether the source still serves the file the parts came from.
@@ -214,7 +218,7 @@ class ArchiveWorker:
         def on_part(part: UploadedPart) -> None:
             if resume is None and part.number == 1:
                 self._journal.source_seen(task, seen[0] if seen else None)
-            self._journal.part_done(task, part)
+            self._journal.part_done(task, part, total=total[0] if total else None)
             if self._stopping.is_set():
                 raise UploadPaused("stopping at a part boundary; the upload will be resumed")
 

@@ -20,6 +20,7 @@ from receiver.store.group_commit import GroupCommitter
 from receiver.web.access_log import AccessLogMiddleware
 from receiver.web.api import api_routes
 from receiver.web.callbacks import callback_endpoint
+from receiver.web.gallery import gallery_routes
 from receiver.web.jobs_api import job_routes
 from receiver.web.openapi import openapi_routes
 from receiver.web.sse import event_routes
@@ -86,6 +87,7 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
             *job_routes(),
             *event_routes(),
             *openapi_routes(),
+            *gallery_routes(),
         ],
         middleware=[Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies)],
         lifespan=lifespan,

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from receiver import clock, jobs, presenters
+from receiver.archive.retry import NothingToRetry, retry_archive
 from receiver.config import parse_duration
 from receiver.context import Context
 from receiver.errors import (
@@ -40,6 +41,12 @@ _REQUEST_FIELDS = {
     "sound",
 }
 _PAGE_MAX = 200
+
+
+def _last_event_seq(ctx: Context) -> int:
+    with ctx.db.reading() as conn:
+        row = conn.fetch_one("latest_event_seq")
+    return int(row["seq"] or 0) if row else 0
 
 
 def _not_found(message: str) -> JSONResponse:
@@ -107,6 +114,8 @@ async def list_jobs(request: Request) -> Response:
         )
     except ValueError as exc:
         return bad_request(f"limit or since: {exc}")
+    # Read before the page: a client that follows /v1/events from here misses nothing.
+    last_seq = await run_in_threadpool(_last_event_seq, ctx)
     found = await run_in_threadpool(
         lambda: jobs.list_jobs(
             ctx,
@@ -123,6 +132,7 @@ async def list_jobs(request: Request) -> Response:
             "jobs": [presenters.summary_json(summary) for summary in page],
             # Ids sort by creation: the last one of this page is where the next one starts.
             "next_cursor": page[-1].job.id if len(found) > limit else None,
+            "last_event_seq": last_seq,
         }
     )
 
@@ -164,10 +174,24 @@ async def video(request: Request) -> Response:
     return RedirectResponse(url, 302)
 
 
+async def retry(request: Request) -> Response:
+    if (denied := authorize(request)) is not None:
+        return denied
+    ctx: Context = request.app.state.ctx
+    try:
+        await run_in_threadpool(retry_archive, ctx, request.path_params["job_id"])
+    except NotFoundError as exc:
+        return _not_found(exc.message)
+    except NothingToRetry as exc:
+        return JSONResponse({"error": "nothing_to_retry", "message": exc.message}, 409)
+    return JSONResponse({"queued": True})
+
+
 def job_routes() -> list[Route]:
     return [
         Route("/v1/jobs", submit, methods=["POST"]),
         Route("/v1/jobs", list_jobs, methods=["GET"]),
         Route("/v1/jobs/{job_id}", show, methods=["GET"]),
         Route("/v1/jobs/{job_id}/video", video, methods=["GET"]),
+        Route("/v1/jobs/{job_id}/retry", retry, methods=["POST"]),
     ]

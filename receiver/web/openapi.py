@@ -65,7 +65,9 @@ DOCUMENT: dict[str, Any] = {
                 "responses": {
                     "200": _answer("A page of jobs", {"type": "object", "properties": {
                         "jobs": {"type": "array", "items": _JOB},
-                        "next_cursor": {"type": ["string", "null"]}}}),
+                        "next_cursor": {"type": ["string", "null"]},
+                        "last_event_seq": {"type": "integer", "description":
+                            "Follow /v1/events from here to miss nothing after this page"}}}),
                     "400": _answer("A bad filter"),
                     "401": _UNAUTHORIZED,
                 },
