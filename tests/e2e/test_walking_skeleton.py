@@ -69,7 +69,11 @@ def test_submit_callback_archive_end_to_end(stack: Stack) -> None:
     outcomes = [d["outcome"] for d in job["deliveries"]]
     assert outcomes.count("accepted") == 1
     assert outcomes.count("duplicate") == len(attempts) - 1
-    assert [e["type"] for e in job["events"]][-2:] == ["job.completed", "asset.stored"]
+    types = [e["type"] for e in job["events"]]
+    assert [t for t in types if t != "archive.progress"][-2:] == ["job.completed", "asset.stored"]
+    progress = [e["data"] for e in job["events"] if e["type"] == "archive.progress"]
+    assert [p["bytes"] for p in progress] == [5 * 1024 * 1024, 10 * 1024 * 1024, 12 * 1024 * 1024]
+    assert {p["total"] for p in progress} == {12 * 1024 * 1024}
 
     # Replaying the accepted delivery of a stored job changes nothing, downloads nothing.
     accepted = next(d["id"] for d in job["deliveries"] if d["outcome"] == "accepted")
