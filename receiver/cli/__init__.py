@@ -1,0 +1,75 @@
+"""``receiver``: the command line. Thin: each command parses, calls one service, prints.
+
+Settings come from the environment (see ``docs/configuration.md``) and are read once, here.
+stdout carries only a command's output; logs go to stderr. Exit status: 0 success,
+1 the operation failed (provider refused, job not found, ...), 2 bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from receiver import logs
+from receiver.cli import jobs, recovery, services
+from receiver.config import Settings
+from receiver.errors import ConfigError, ReceiverError, ValidationError
+
+__all__ = ["main"]
+
+_ENV_HELP = """\
+configuration (environment):
+  RECEIVER_DATABASE_URL     sqlite:///var/receiver.db (default) or postgresql://...
+  RECEIVER_S3_ENDPOINT_URL  S3 endpoint (empty for AWS); RECEIVER_S3_BUCKET, RECEIVER_S3_PREFIX
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
+  RECEIVER_PUBLIC_URL       https base URL the provider calls back
+  RECEIVER_SECRET_KEYS      comma-separated signing keys, newest first
+  EVOLINK_API_KEY, EVOLINK_BASE_URL
+  RECEIVER_INSECURE=1       development only: http URLs and loopback downloads
+  full list: docs/configuration.md
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        logs.configure(settings.log_level, settings.log_format)
+        if settings.insecure and args.command not in {"simulator"}:
+            import structlog
+
+            structlog.get_logger("receiver").warning(
+                "insecure_mode",
+                message="RECEIVER_INSECURE=1: http URLs and loopback downloads are allowed. "
+                "Never run like this in production.",
+            )
+        command: Callable[[Settings, argparse.Namespace], int] = args.run
+        return command(settings, args)
+    except ConfigError as exc:
+        print(f"receiver: configuration error: {exc.message}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"receiver: invalid request: {exc.message}", file=sys.stderr)
+        return 2
+    except ReceiverError as exc:
+        print(f"receiver: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="receiver",
+        description="Submit AI video jobs, receive their callbacks, archive the videos to S3.",
+        epilog=_ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    jobs.add_submit(commands)
+    jobs.add_inspection(commands)
+    recovery.add_recovery(commands)
+    services.add_services(commands)
+    return parser

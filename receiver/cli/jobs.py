@@ -1,0 +1,266 @@
+"""Commands about jobs: submit, wait, list, show, callback URLs, the delivery log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from receiver.cli._common import context, duration, print_details, print_json
+from receiver.config import Settings
+from receiver.errors import ValidationError
+from receiver.lifecycle import DeliveryOutcome, JobStatus
+
+__all__ = ["add_inspection", "add_submit"]
+
+
+def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    submit = commands.add_parser("submit", help="submit a text- or image-to-video job")
+    submit.add_argument("prompt", help="what the video should show (at most 2500 characters)")
+    submit.add_argument("--image", metavar="URL", help="first-frame image URL (image-to-video)")
+    submit.add_argument("--duration", type=int, default=5, help="seconds, 3-15 (default 5)")
+    submit.add_argument("--aspect-ratio", default="16:9", help="16:9 (default), 9:16 or 1:1")
+    submit.add_argument("--quality", default="720p", help="720p (default) or 1080p")
+    submit.add_argument("--model", help="model id (default: Kling 3.0 Turbo for the input)")
+    submit.add_argument("--negative-prompt", help="what the video should avoid")
+    submit.add_argument("--sound", choices=["on", "off"], help="sound, on models that have it")
+    submit.add_argument("--json", action="store_true", help="print the job as JSON")
+    _add_wait_options(submit, flag=True)
+    submit.set_defaults(run=_submit)
+
+    wait = commands.add_parser(
+        "wait", help="block until a job's video is stored (follows the live event stream)"
+    )
+    wait.add_argument("job_id", metavar="JOB")
+    wait.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    _add_wait_options(wait, flag=False)
+    wait.set_defaults(run=_wait)
+
+
+def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
+    if flag:
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="block until the video is stored (exit 1 if it never will be)",
+        )
+    parser.add_argument(
+        "--download", type=Path, metavar="PATH", help="also save the stored video here"
+    )
+    parser.add_argument("--timeout", type=duration, help="give up after this long, e.g. 30m")
+
+
+def add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    jobs = commands.add_parser("jobs", help="list jobs, newest first")
+    jobs.add_argument("--status", help="only jobs in this status")
+    jobs.add_argument("--limit", type=int, default=50)
+    jobs.add_argument("--json", action="store_true", help="print JSON lines, one job each")
+    jobs.add_argument(
+        "--needs-attention",
+        action="store_true",
+        help="only what a person must look at: failed archives, unknown statuses, overdue "
+        "callbacks, and rejected deliveries that look like ours",
+    )
+    jobs.set_defaults(run=_jobs)
+
+    show = commands.add_parser("show", help="one job with its asset, events and deliveries")
+    show.add_argument("job_id", metavar="JOB")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=_show)
+
+    callback_url = commands.add_parser(
+        "callback-url",
+        help="print a signed callback URL for jobs you submit from your own code",
+        description="A callback on this URL creates the job on arrival (task id from the body, "
+        "confirmed with the provider when an API key is configured). Valid for "
+        "RECEIVER_TOKEN_MAX_AGE.",
+    )
+    callback_url.add_argument("--label", help="a name shown on the jobs it creates")
+    callback_url.set_defaults(run=_callback_url)
+
+    deliveries = commands.add_parser(
+        "deliveries", help="the raw delivery log: every request to a callback route"
+    )
+    deliveries.add_argument("--job", help="only deliveries of this job")
+    deliveries.add_argument(
+        "--outcome", help="accepted, duplicate, stale, unknown_status or rejected"
+    )
+    deliveries.add_argument("--since", type=duration, help="only newer ones, e.g. 30m, 24h, 7d")
+    deliveries.add_argument("--limit", type=int, default=100)
+    deliveries.add_argument("--json", action="store_true", help="print JSON lines")
+    deliveries.set_defaults(run=_deliveries)
+
+
+def _submit(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import jobs
+    from receiver.providers.base import JobRequest
+
+    request = JobRequest(
+        prompt=args.prompt,
+        model=args.model,
+        duration=args.duration,
+        aspect_ratio=args.aspect_ratio,
+        quality=args.quality,
+        image_url=args.image,
+        negative_prompt=args.negative_prompt,
+        sound=args.sound,
+    )
+    ctx = context(settings)
+    try:
+        job = jobs.submit_job(ctx, request)
+        details = jobs.get_job(ctx, job.id)
+    finally:
+        ctx.close()
+    if args.wait or args.download:
+        print(f"submitted {job.id}; waiting for its video ...", file=sys.stderr)
+        return _wait_and_report(settings, job.id, args)
+    print_details(details, as_json=args.json)
+    return 0
+
+
+def _wait(settings: Settings, args: argparse.Namespace) -> int:
+    return _wait_and_report(settings, args.job_id, args)
+
+
+def _wait_and_report(settings: Settings, job_id: str, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from receiver import waiting
+
+    on_terminal = sys.stderr.isatty()
+    bar: tqdm[Any] | None = None
+
+    def progress(event_type: str, data: dict[str, Any]) -> None:
+        nonlocal bar
+        if not on_terminal:
+            return
+        if event_type == "archive.progress":
+            # Bytes archived, part by part, against the video's size when the source told it.
+            if bar is None:
+                bar = tqdm(
+                    total=data.get("total"),
+                    unit="B",
+                    unit_scale=True,
+                    desc="archiving",
+                    file=sys.stderr,
+                )
+            bar.update(int(data["bytes"]) - bar.n)
+            return
+        status = data.get("provider_status") or ""
+        print(f"  {event_type} {status}".rstrip(), file=sys.stderr)
+
+    timeout = args.timeout.total_seconds() if args.timeout else None
+    try:
+        outcome = waiting.wait_for_job(settings, job_id, timeout=timeout, on_event=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    asset = outcome.job.get("asset")
+    saved = None
+    if outcome.stored and args.download and outcome.video_url:
+        size = waiting.download(outcome.video_url, args.download)
+        saved = str(args.download)
+        print(f"saved {size} bytes to {saved}", file=sys.stderr)
+    if args.json:
+        print_json(
+            {
+                "job_id": job_id,
+                "stored": outcome.stored,
+                "reason": outcome.reason,
+                "asset": asset,
+                "video_url": outcome.video_url,
+                "saved_to": saved,
+            }
+        )
+    elif outcome.stored and asset:
+        print(asset["uri"])
+        print(outcome.video_url or "")
+    if not outcome.stored:
+        print(f"receiver: job {job_id} will not be stored: {outcome.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import jobs, presenters
+
+    if args.needs_attention:
+        return _needs_attention(settings, args)
+    if args.status is not None and args.status not in set(JobStatus):
+        raise ValidationError(
+            "--status", f"no such status {args.status!r}; one of " + ", ".join(JobStatus)
+        )
+    ctx = context(settings)
+    try:
+        summaries = jobs.list_jobs(ctx, status=args.status, limit=args.limit)
+    finally:
+        ctx.close()
+    if args.json:
+        for summary in summaries:
+            print(json.dumps(presenters.summary_json(summary)))
+    else:
+        print(presenters.text_table(summaries))
+    return 0
+
+
+def _needs_attention(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import jobs, presenters
+
+    ctx = context(settings)
+    try:
+        found = jobs.needs_attention(ctx, limit=args.limit)
+    finally:
+        ctx.close()
+    if args.json:
+        for job, reason in found.jobs:
+            print(json.dumps({"kind": "job", **presenters.job_json(job), "reason": reason}))
+        for delivery in found.rejections:
+            print(json.dumps({"kind": "rejected_delivery", **presenters.delivery_json(delivery)}))
+    else:
+        print(presenters.text_attention(found))
+    return 0
+
+
+def _show(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import jobs
+
+    ctx = context(settings)
+    try:
+        details = jobs.get_job(ctx, args.job_id)
+    finally:
+        ctx.close()
+    print_details(details, as_json=args.json)
+    return 0
+
+
+def _callback_url(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver.tokens import CallbackClaims
+
+    ctx = context(settings)
+    claims = CallbackClaims(provider="evolink", label=args.label)
+    print(ctx.signer.callback_url(settings.require_public_url(), claims))
+    return 0
+
+
+def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import deliveries, presenters
+
+    if args.outcome is not None and args.outcome not in set(DeliveryOutcome):
+        raise ValidationError(
+            "--outcome", f"no such outcome {args.outcome!r}; one of " + ", ".join(DeliveryOutcome)
+        )
+    ctx = context(settings)
+    try:
+        found = deliveries.list_deliveries(
+            ctx, job_id=args.job, outcome=args.outcome, since=args.since, limit=args.limit
+        )
+    finally:
+        ctx.close()
+    if args.json:
+        for delivery in found:
+            print(json.dumps(presenters.delivery_json(delivery)))
+    else:
+        print(presenters.text_deliveries(found))
+    return 0

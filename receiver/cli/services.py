@@ -1,0 +1,114 @@
+"""Commands that run things: serve, worker, migrate, simulator, dev."""
+
+from __future__ import annotations
+
+import argparse
+
+from receiver.cli._common import context
+from receiver.config import Settings
+
+__all__ = ["add_services"]
+
+
+def add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", help="run the receiver (and, by default, a worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="receive only; archive elsewhere")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run an archive worker alone")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics on 127.0.0.1:PORT/metrics"
+    )
+    worker.set_defaults(run=_worker)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    simulator = commands.add_parser("simulator", help="run the provider simulator")
+    simulator.add_argument("--host", default="127.0.0.1")
+    simulator.add_argument("--port", type=int, default=8010)
+    simulator.add_argument("--delay", type=float, default=3.0, help="seconds until a task ends")
+    simulator.add_argument(
+        "--outcome", default="completed", choices=["completed", "failed", "cancelled", "unknown"]
+    )
+    simulator.add_argument("--video-bytes", type=int, help="pad videos to this size (bytes)")
+    simulator.add_argument("--api-key", help="the only API key accepted (default: any)")
+    simulator.add_argument(
+        "--allow-http-callbacks",
+        action="store_true",
+        help="accept http and loopback callback URLs (local use)",
+    )
+    simulator.set_defaults(run=_simulator)
+
+    dev = commands.add_parser("dev", help="SeaweedFS + simulator + receiver + worker, one command")
+    dev.add_argument("--port", type=int, default=8000, help="receiver port (default 8000)")
+    dev.add_argument("--no-demo", action="store_true", help="do not submit a demo job")
+    dev.set_defaults(run=_dev)
+
+
+# ── commands ──
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver.archive.worker import ArchiveWorker
+    from receiver.web import create_app
+    from receiver.web.server import serve
+
+    ctx = context(settings)
+    worker = (
+        None
+        if args.no_worker
+        else ArchiveWorker(ctx.db, ctx.store, settings, provider_for=ctx.provider)
+    )
+    try:
+        serve(create_app(ctx, worker=worker), settings, host=args.host, port=args.port)
+    finally:
+        ctx.close()
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver.archive.runner import run_worker
+
+    ctx = context(settings)
+    try:
+        run_worker(ctx, metrics_port=args.metrics_port)
+    finally:
+        ctx.close()
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from receiver.store.database import open_database
+    from receiver.store.migrate import migrate
+
+    db = open_database(settings.database_url)
+    try:
+        applied = migrate(db)
+    finally:
+        db.close()
+    print(f"applied {len(applied)} migration(s)" if applied else "the schema is up to date")
+    return 0
+
+
+def _simulator(_settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import simulator
+
+    config = simulator.SimulatorConfig(
+        delay=args.delay,
+        outcome=args.outcome,
+        video_bytes=args.video_bytes,
+        api_key=args.api_key,
+        allow_http_callbacks=args.allow_http_callbacks,
+        allow_private_callbacks=args.allow_http_callbacks,
+    )
+    simulator.serve(config, args.host, args.port)
+    return 0
+
+
+def _dev(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver.dev import run_dev
+
+    return run_dev(settings, port=args.port, demo=not args.no_demo)
