@@ -14,7 +14,6 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
@@ -360,9 +359,3 @@ class Settings:
                 '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
             )
         return self.secret_keys
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        if self.database_url.startswith("sqlite:///"):
-            return Path(self.database_url.removeprefix("sqlite:///"))
-        return None

@@ -23,6 +23,7 @@ from receiver.errors import (
     ReceiverError,
     ValidationError,
 )
+from receiver.jobs import JobDetails
 from receiver.lifecycle import JobStatus
 from receiver.providers.base import JobRequest
 from receiver.web.api import bad_request
@@ -137,38 +138,43 @@ async def list_jobs(request: Request) -> Response:
     )
 
 
-async def show(request: Request) -> Response:
+async def _details(request: Request) -> JobDetails | Response:
+    """The requested job, or the answer to give instead (401, 404)."""
     if (denied := authorize(request)) is not None:
         return denied
     ctx: Context = request.app.state.ctx
     try:
-        details = await run_in_threadpool(jobs.get_job, ctx, request.path_params["job_id"])
+        return await run_in_threadpool(jobs.get_job, ctx, request.path_params["job_id"])
     except NotFoundError as exc:
         return _not_found(exc.message)
+
+
+async def show(request: Request) -> Response:
+    details = await _details(request)
+    if isinstance(details, Response):
+        return details
     return JSONResponse(presenters.details_json(details))
 
 
 async def video(request: Request) -> Response:
-    if (denied := authorize(request)) is not None:
-        return denied
-    ctx: Context = request.app.state.ctx
-    try:
-        details = await run_in_threadpool(jobs.get_job, ctx, request.path_params["job_id"])
-    except NotFoundError as exc:
-        return _not_found(exc.message)
-    if details.asset is None:
+    details = await _details(request)
+    if isinstance(details, Response):
+        return details
+    asset = details.asset
+    if asset is None:
+        status = details.job.status.value
         return JSONResponse(
             {
                 "error": "not_stored",
-                "status": details.job.status.value,
-                "message": f"the job is {details.job.status.value}; its video is not stored (yet)",
+                "status": status,
+                "message": f"the job is {status}; its video is not stored (yet)",
             },
             409,
         )
+    ctx: Context = request.app.state.ctx
     url = await run_in_threadpool(
         lambda: ctx.store.presigned_url(
-            details.asset.object_key,  # type: ignore[union-attr]
-            expires_in=int(ctx.settings.presign_expiry),
+            asset.object_key, expires_in=int(ctx.settings.presign_expiry)
         )
     )
     return RedirectResponse(url, 302)
