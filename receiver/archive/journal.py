@@ -144,6 +144,20 @@ class UploadJournal:
                 self._store.abort_upload(key, upload_id)
             log.info("archive.discarded_upload", upload_id=upload_id)
 
+    def sweep(self, key: str) -> None:
+        """Abort every upload still open on ``key`` once its task has ended.
+
+        A worker killed between opening an upload and writing its id down leaves an upload
+        nobody knows of; the key is the job's own, so after the end none can be in use.
+        """
+        try:
+            strays = [u for u in self._store.open_uploads(prefix=key) if u.get("Key") == key]
+        except StorageError as exc:
+            log.warning("archive.sweep_failed", error=exc.message)
+            return
+        for upload in strays:
+            self.abort(key, str(upload["UploadId"]))
+
     @staticmethod
     def _check(changed: int) -> None:
         if not changed:

@@ -294,6 +294,7 @@ class ArchiveWorker:
                 size=stored.size,
                 sha256=stored.sha256,
             )
+        self._journal.sweep(stored.key)
         metrics.ARCHIVES.labels("stored").inc()
         metrics.ARCHIVE_BYTES.inc(stored.size)
         log.info(
@@ -326,6 +327,7 @@ class ArchiveWorker:
                 conn.execute("flag_job", id=task.job_id, attention=reason, now=now)
                 events.append(conn, task.job_id, "archive.failed", reason=exc.message)
             self._journal.abort(key, upload_id)
+            self._journal.sweep(key)
             metrics.ARCHIVES.labels("failed").inc()
             log.error("archive.failed", error=exc.message, attempts=task.attempts)
             return
@@ -383,6 +385,7 @@ class ArchiveWorker:
             conn.execute("mark_job_expired", id=task.job_id, attention=reason, now=now)
             events.append(conn, task.job_id, "job.expired", reason=reason)
         self._journal.abort(key, upload_id)
+        self._journal.sweep(key)
         metrics.ARCHIVES.labels("expired").inc()
         log.error("archive.expired", reason=reason)
 

@@ -385,6 +385,26 @@ def test_an_upload_abandoned_by_a_dead_worker_is_aborted(
     worker.stop()
 
 
+def test_an_upload_a_dead_worker_never_wrote_down_is_swept_at_the_end(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    job_id = completed_job(worker_db, url)
+    (job,) = run_sql(worker_db, "SELECT created_at FROM jobs WHERE id = :id", id=job_id)
+    key = asset_key(s3_settings.s3_prefix, job_id, clock.from_db(job["created_at"]))
+    # Killed between opening the upload and journaling its id: the task row knows nothing.
+    store.start_upload(key, content_type="video/mp4")
+    neighbour = f"{key}.other"
+    kept = store.start_upload(neighbour, content_type="video/mp4")
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    assert digest_of(store, key) == hashlib.sha256(src.data).hexdigest()
+    assert [u["UploadId"] for u in store.open_uploads(key)] == [kept]  # only its own key
+    store.abort_upload(neighbour, kept)
+    worker.stop()
+
+
 def test_a_worker_that_lost_its_lease_records_nothing(
     s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
 ) -> None:
