@@ -21,6 +21,8 @@ from receiver.errors import ConfigError
 
 __all__ = ["Secret", "Settings", "parse_byte_size", "parse_duration"]
 
+#: S3's limit on the parts of one multipart upload.
+_MAX_PARTS = 10_000
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _SIZE = re.compile(r"^\s*(\d+)\s*(b|kib|mib|gib|kb|mb|gb|k|m|g)?\s*$", re.IGNORECASE)
@@ -219,7 +221,9 @@ class Settings:
     shutdown_timeout: float = 30.0
     watchdog_interval: float = 30.0
     part_size: int = 8 * 1024 * 1024
+    parts_in_flight: int = 2
     archive_concurrency: int = 2
+    deadline_warning: float = 2 * 3600.0
     max_video_bytes: int = 2 * 1024**3
     archive_max_attempts: int = 200
     fetch_timeout: float = 30.0
@@ -282,6 +286,14 @@ class Settings:
         part_size = env.size("RECEIVER_PART_SIZE", "8MiB")
         if part_size < 5 * 1024 * 1024:
             raise ConfigError("RECEIVER_PART_SIZE", "S3 needs parts of at least 5MiB")
+        max_video_bytes = env.size("RECEIVER_MAX_VIDEO_BYTES", "2GiB")
+        if part_size * _MAX_PARTS < max_video_bytes:
+            # S3 allows 10,000 parts per upload: the largest video must fit in them.
+            raise ConfigError(
+                "RECEIVER_PART_SIZE",
+                f"{part_size} bytes x {_MAX_PARTS:,} parts cannot hold a video of "
+                f"RECEIVER_MAX_VIDEO_BYTES ({max_video_bytes} bytes): raise the part size",
+            )
 
         return cls(
             database_url=database_url,
@@ -324,8 +336,10 @@ class Settings:
             shutdown_timeout=env.duration("RECEIVER_SHUTDOWN_TIMEOUT", "30s"),
             watchdog_interval=env.duration("RECEIVER_WATCHDOG_INTERVAL", "30s"),
             part_size=part_size,
+            parts_in_flight=env.integer("RECEIVER_PARTS_IN_FLIGHT", 2),
             archive_concurrency=env.integer("RECEIVER_ARCHIVE_CONCURRENCY", 2),
-            max_video_bytes=env.size("RECEIVER_MAX_VIDEO_BYTES", "2GiB"),
+            deadline_warning=env.duration("RECEIVER_DEADLINE_WARNING", "2h"),
+            max_video_bytes=max_video_bytes,
             archive_max_attempts=env.integer("RECEIVER_ARCHIVE_MAX_ATTEMPTS", 200),
             fetch_timeout=env.duration("RECEIVER_FETCH_TIMEOUT", "30s"),
             fetch_allowed_hosts=frozenset(

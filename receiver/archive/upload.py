@@ -1,6 +1,7 @@
 """Streaming a download into a multipart upload, hashing as the bytes go by.
 
-Memory stays at one part (plus the chunk being read) whatever the size of the video. The
+Reading part n+1 from the source overlaps sending part n to the store, with a bounded
+number of parts in flight, so memory stays at a few parts whatever the size of the video. The
 object becomes visible only when the upload completes, and completion is conditional: if an
 object already sits under the key, it counts as ours only when its SHA-256 matches. Parts
 are reported as they are stored, so an interrupted upload can be resumed from its last
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from receiver.errors import FetchError, ReceiverError, StorageError
@@ -64,6 +67,7 @@ def upload_stream(
     resume: Resume | None = None,
     on_start: Callable[[str], None] | None = None,
     on_part: Callable[[UploadedPart], None] | None = None,
+    in_flight: int = 2,
 ) -> StoredObject:
     """Upload ``chunks`` (the whole file, from its first byte) to ``key``.
 
@@ -87,7 +91,13 @@ def upload_stream(
     upload_id = resume.upload_id
     try:
         digest, size, parts = _send_parts(
-            store, key, chunks, resume=resume, max_bytes=max_bytes, on_part=on_part
+            store,
+            key,
+            chunks,
+            resume=resume,
+            max_bytes=max_bytes,
+            on_part=on_part,
+            in_flight=in_flight,
         )
     except BadContent:
         with contextlib.suppress(StorageError):
@@ -109,47 +119,125 @@ def _send_parts(
     resume: Resume,
     max_bytes: int | None,
     on_part: Callable[[UploadedPart], None] | None,
+    in_flight: int,
 ) -> tuple[hashlib._Hash, int, list[UploadedPart]]:
     digest = hashlib.sha256()
     skip = resume.offset
     size = 0
-    head = bytearray()
-    buffer = bytearray()
-    parts = list(resume.parts)
-
-    def send(data: bytes) -> None:
-        part = store.upload_part(key, resume.upload_id, len(parts) + 1, data)
-        parts.append(part)
-        if on_part:
-            on_part(part)
-
-    for chunk in chunks:
-        digest.update(chunk)
+    head = b""
+    # The part being filled, as the chunks that make it: joined once, when it is full.
+    filling: list[bytes] = []
+    filled = 0
+    sender = _PipelinedSender(
+        store, key, resume.upload_id, done=resume.parts, in_flight=in_flight, on_part=on_part
+    )
+    with sender:
+        for chunk in chunks:
+            digest.update(chunk)
+            if len(head) < 8:
+                head += chunk[: 8 - len(head)]
+                if len(head) == 8 and head[_MP4_SIGNATURE_OFFSET] != b"ftyp":
+                    # Retried (the source may serve the right bytes next time), never resumed.
+                    raise BadContent("the download is not an MP4 file (no 'ftyp' box at the start)")
+            stored_from = max(0, skip - size)
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise BadContent(f"the video is larger than {max_bytes} bytes", permanent=True)
+            if stored_from >= len(chunk):
+                continue  # already stored by an earlier attempt: hashed, not sent again
+            piece = chunk[stored_from:] if stored_from else chunk
+            filling.append(piece)
+            filled += len(piece)
+            if filled >= resume.part_size:
+                data = b"".join(filling)
+                while len(data) >= resume.part_size:
+                    sender.send(data[: resume.part_size])
+                    data = data[resume.part_size :]
+                filling, filled = ([data], len(data)) if data else ([], 0)
+        if size == 0:
+            raise BadContent("the download was empty")
+        if size < 8:
+            raise BadContent("the download is too short to be an MP4 file")
         if size < skip:
-            # Already stored by an earlier attempt: hash it, do not send it again.
-            buffer += chunk[skip - size :]
-        else:
-            buffer += chunk
-        if len(head) < 8:
-            head += chunk[: 8 - len(head)]
-            if len(head) == 8 and bytes(head[_MP4_SIGNATURE_OFFSET]) != b"ftyp":
-                # Retried (the source may serve the right bytes next time), never resumed.
-                raise BadContent("the download is not an MP4 file (no 'ftyp' box at the start)")
-        size += len(chunk)
-        if max_bytes is not None and size > max_bytes:
-            raise BadContent(f"the video is larger than {max_bytes} bytes", permanent=True)
-        while len(buffer) >= resume.part_size:
-            send(bytes(buffer[: resume.part_size]))
-            del buffer[: resume.part_size]
-    if size == 0:
-        raise BadContent("the download was empty")
-    if size < 8:
-        raise BadContent("the download is too short to be an MP4 file")
-    if size < skip:
-        raise FetchError(f"the download ended after {size} bytes, before the {skip} already stored")
-    if buffer or not parts:
-        send(bytes(buffer))
+            raise FetchError(
+                f"the download ended after {size} bytes, before the {skip} already stored"
+            )
+        if filled or not sender.parts:
+            sender.send(b"".join(filling))
+        parts = sender.finish()
     return digest, size, parts
+
+
+class _PipelinedSender:
+    """Sends parts on a small pool while the caller reads the next one from the source.
+
+    At most ``in_flight`` parts are on their way at once, so memory is bounded by
+    ``in_flight + 1`` parts whatever the file's size; ``on_part`` hears of each stored part
+    in order, on the caller's thread (the journal writes them down there).
+    """
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        key: str,
+        upload_id: str,
+        *,
+        done: tuple[UploadedPart, ...],
+        in_flight: int,
+        on_part: Callable[[UploadedPart], None] | None,
+    ) -> None:
+        self._store = store
+        self._key = key
+        self._upload_id = upload_id
+        self._in_flight = max(1, in_flight)
+        self._on_part = on_part
+        self.parts = list(done)
+        self._next_number = len(done) + 1
+        self._pending: deque[Future[UploadedPart]] = deque()
+        self._journal_failed = False
+        self._pool = ThreadPoolExecutor(self._in_flight, thread_name_prefix="part-upload")
+
+    def send(self, data: bytes) -> None:
+        while len(self._pending) >= self._in_flight:
+            self._collect_oldest()
+        number = self._next_number
+        self._next_number += 1
+        self._pending.append(
+            self._pool.submit(self._store.upload_part, self._key, self._upload_id, number, data)
+        )
+
+    def finish(self) -> list[UploadedPart]:
+        while self._pending:
+            self._collect_oldest()
+        return self.parts
+
+    def _collect_oldest(self) -> None:
+        part = self._pending.popleft().result()
+        self.parts.append(part)
+        if self._on_part:
+            try:
+                self._on_part(part)
+            except BaseException:
+                self._journal_failed = True
+                raise
+
+    def __enter__(self) -> _PipelinedSender:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _tb: object
+    ) -> None:
+        try:
+            if error is not None and not self._journal_failed and not isinstance(error, BadContent):
+                # The source failed mid-way: the parts already on their way are good, and
+                # once written down a resume starts after them rather than before.
+                with contextlib.suppress(Exception):
+                    self.finish()
+        finally:
+            for future in self._pending:
+                future.cancel()
+            self._pool.shutdown(wait=True)
+            self._pending.clear()
 
 
 def _compare_existing(store: ObjectStore, key: str, sha256: str, size: int) -> StoredObject:

@@ -231,6 +231,7 @@ class ArchiveWorker:
             resume=resume,
             on_start=on_start,
             on_part=on_part,
+            in_flight=self._settings.parts_in_flight,
         )
 
     def _renewing(

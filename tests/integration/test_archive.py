@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -94,6 +95,52 @@ def test_multipart_stream_stores_exact_bytes(store: ObjectStore) -> None:
     assert digest_of(store, "t/a.mp4") == stored.sha256
     assert [(p.number, p.size) for p in parts_done] == [(1, 5 * MiB), (2, 5 * MiB), (3, 2 * MiB)]
     assert store.open_uploads("t/") == []
+
+
+def test_parts_are_sent_while_the_next_is_read_with_a_bounded_number_in_flight(
+    store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = video(26 * MiB, seed=5)
+    lock = threading.Lock()
+    sending = 0
+    most_sending = 0
+    reads_while_sending = 0
+    original = store.upload_part
+
+    def slow_upload_part(key: str, upload_id: str, number: int, body: bytes) -> UploadedPart:
+        nonlocal sending, most_sending
+        with lock:
+            sending += 1
+            most_sending = max(most_sending, sending)
+        try:
+            time.sleep(0.2)  # a slow store: the reader must not wait for it
+            return original(key, upload_id, number, body)
+        finally:
+            with lock:
+                sending -= 1
+
+    def counted_chunks() -> Iterator[bytes]:
+        nonlocal reads_while_sending
+        for chunk in chunks(data, size=MiB):
+            with lock:
+                reads_while_sending += sending > 0
+            yield chunk
+
+    monkeypatch.setattr(store, "upload_part", slow_upload_part)
+    journaled: list[int] = []
+    stored = upload_stream(
+        store,
+        "t/pipelined.mp4",
+        counted_chunks(),
+        part_size=5 * MiB,
+        in_flight=2,
+        on_part=lambda part: journaled.append(part.number),
+    )
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert digest_of(store, "t/pipelined.mp4") == stored.sha256
+    assert most_sending == 2  # overlapped, and never more than allowed
+    assert reads_while_sending >= 10  # the source was read on while parts went up
+    assert journaled == [1, 2, 3, 4, 5, 6]  # reported in order, each once
 
 
 def test_existing_identical_object_counts_as_success(store: ObjectStore) -> None:
