@@ -1,9 +1,9 @@
 """The settings object: every knob, read once from the environment at the entry point.
 
-Variables are prefixed ``RECEIVER_`` (ours), ``EVOLINK_`` (the provider) or are the standard
-``AWS_*`` ones boto3 users already know. Values are parsed and checked here, so a bad value
-fails at start-up with a message naming the variable, never deep inside a request. Secrets
-are wrapped in :class:`Secret` so they never show up in a repr or a log line.
+Variables are prefixed ``RECEIVER_`` (ours), ``EVOLINK_`` or ``KLING_`` (the providers) or
+are the standard ``AWS_*`` ones boto3 users already know. Values are parsed and checked here,
+so a bad value fails at start-up with a message naming the variable, never deep inside a
+request. Secrets are wrapped in :class:`Secret` so they never show up in a repr or a log line.
 """
 
 from __future__ import annotations
@@ -168,6 +168,22 @@ def _notify_secret(text: str | None) -> Secret | None:
     return Secret(text)
 
 
+def _kling_settings(env: _Env, *, insecure: bool) -> tuple[str | None, Secret | None, str]:
+    """Access key, secret key and base URL of Kling's API."""
+    access_key, secret_key = env.text("KLING_ACCESS_KEY"), env.secret("KLING_SECRET_KEY")
+    # Half a key pair is a mistake worth stopping for: no request could be signed.
+    if access_key is not None and secret_key is None:
+        raise ConfigError("KLING_SECRET_KEY", "is not set, but KLING_ACCESS_KEY is")
+    if secret_key is not None and access_key is None:
+        raise ConfigError("KLING_ACCESS_KEY", "is not set, but KLING_SECRET_KEY is")
+    base_url = _check_url(
+        "KLING_BASE_URL",
+        env.text("KLING_BASE_URL", "https://api-singapore.klingai.com") or "",
+        https_only=not insecure,
+    )
+    return access_key, secret_key, base_url
+
+
 def _proxies(text: str) -> tuple[str, ...]:
     networks = []
     for item in (part.strip() for part in text.split(",")):
@@ -206,6 +222,11 @@ class Settings:
 
     evolink_api_key: Secret | None = field(default=None, repr=False)
     evolink_base_url: str = "https://api.evolink.ai"
+    # The access key names the key pair (it travels readable in every token); the secret
+    # key signs the tokens and never leaves this process.
+    kling_access_key: str | None = None
+    kling_secret_key: Secret | None = field(default=None, repr=False)
+    kling_base_url: str = "https://api-singapore.klingai.com"
 
     max_body_bytes: int = 1024 * 1024
     rejected_retention: float = 7 * 86400.0
@@ -248,6 +269,8 @@ class Settings:
             env.text("EVOLINK_BASE_URL", "https://api.evolink.ai") or "",
             https_only=not insecure,
         )
+
+        kling_access_key, kling_secret_key, kling_base_url = _kling_settings(env, insecure=insecure)
 
         keys = tuple(
             Secret(key.strip())
@@ -314,6 +337,9 @@ class Settings:
             insecure=insecure,
             evolink_api_key=env.secret("EVOLINK_API_KEY"),
             evolink_base_url=evolink_base,
+            kling_access_key=kling_access_key,
+            kling_secret_key=kling_secret_key,
+            kling_base_url=kling_base_url,
             max_body_bytes=env.size("RECEIVER_MAX_BODY_BYTES", "1MiB"),
             rejected_retention=env.duration("RECEIVER_REJECTED_RETENTION", "7d"),
             trusted_proxies=_proxies(env.text("RECEIVER_TRUSTED_PROXIES") or ""),

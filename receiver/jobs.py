@@ -16,7 +16,6 @@ import structlog
 from receiver import clock, events
 from receiver.context import Context
 from receiver.errors import (
-    ConfigError,
     NotFoundError,
     ProviderError,
     ReceiverError,
@@ -68,8 +67,7 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
     provider = ctx.provider(provider_name)
     request = provider.validate(request)
     public_url = ctx.settings.require_public_url()
-    if not provider.has_credentials:
-        raise ConfigError("EVOLINK_API_KEY", "is not set: your EvoLink API key (sk-evo-...)")
+    provider.require_credentials()
     job_id = clock.new_id("job")
     callback_url = ctx.signer.callback_url(
         public_url, CallbackClaims(provider=provider.name, job_id=job_id)
@@ -94,7 +92,7 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
         )
     bound = log.bind(job_id=job_id)
     try:
-        snapshot = provider.create(request, callback_url=callback_url)
+        snapshot = provider.create(request, callback_url=callback_url, job_id=job_id)
     except Exception as exc:
         # Whatever went wrong, the job must not sit in "submitting" without a trace.
         message = exc.message if isinstance(exc, ReceiverError) else repr(exc)

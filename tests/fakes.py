@@ -22,7 +22,10 @@ class ScriptedProvider:
     def validate(self, request: JobRequest) -> JobRequest:
         return evolink_protocol.validate_request(request)
 
-    def create(self, request: JobRequest, *, callback_url: str) -> TaskSnapshot:
+    def require_credentials(self) -> None:
+        pass
+
+    def create(self, request: JobRequest, *, callback_url: str, job_id: str) -> TaskSnapshot:
         raise NotImplementedError("the scripted provider only answers task queries")
 
     def get_task(self, task_id: str) -> TaskSnapshot:

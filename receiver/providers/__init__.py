@@ -8,7 +8,8 @@ from receiver.providers.base import JobRequest, Provider, TaskSnapshot, TaskStat
 
 __all__ = ["PROVIDER_NAMES", "JobRequest", "Provider", "TaskSnapshot", "TaskStatus", "build"]
 
-PROVIDER_NAMES = ("evolink",)
+#: Every provider a job may name; also the segments ``/callbacks/<name>/<token>`` accepts.
+PROVIDER_NAMES = ("evolink", "kling")
 
 
 def build(name: str, settings: Settings) -> Provider:
@@ -17,4 +18,12 @@ def build(name: str, settings: Settings) -> Provider:
         from receiver.providers.evolink import EvoLinkProvider
 
         return EvoLinkProvider(api_key=settings.evolink_api_key, base_url=settings.evolink_base_url)
+    if name == "kling":
+        from receiver.providers.kling import KlingProvider
+
+        return KlingProvider(
+            access_key=settings.kling_access_key,
+            secret_key=settings.kling_secret_key,
+            base_url=settings.kling_base_url,
+        )
     raise ConfigError("provider", f"unknown provider {name!r}; known: {', '.join(PROVIDER_NAMES)}")

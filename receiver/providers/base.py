@@ -2,8 +2,8 @@
 
 Provider differences stop here: the rest of receiver only sees :class:`JobRequest` going
 out, :class:`TaskSnapshot` coming back (from a create, a task query or a callback body) and
-the :class:`Provider` protocol. Adding Kling's own API means one new module next to
-``evolink.py``, nothing else.
+the :class:`Provider` protocol. ``evolink.py`` and ``kling.py`` are the two adapters; how to
+add a third is in ``docs/providers.md``.
 """
 
 from __future__ import annotations
@@ -92,6 +92,10 @@ class Provider(Protocol):
     #: The longest callback URL the provider accepts.
     callback_url_limit: int
 
+    def require_credentials(self) -> None:
+        """Raise :class:`~receiver.errors.ConfigError` naming the settings that are missing."""
+        ...
+
     def validate(self, request: JobRequest) -> JobRequest:
         """Check a request by the provider's documented rules; return it with defaults filled.
 
@@ -99,8 +103,12 @@ class Provider(Protocol):
         """
         ...
 
-    def create(self, request: JobRequest, *, callback_url: str) -> TaskSnapshot:
-        """Submit a task; raises a :class:`~receiver.errors.ProviderError` on refusal."""
+    def create(self, request: JobRequest, *, callback_url: str, job_id: str) -> TaskSnapshot:
+        """Submit a task for job ``job_id``; raises a :class:`~receiver.errors.ProviderError`.
+
+        ``job_id`` is ours: a provider that keeps a client-side id (Kling's
+        ``external_task_id``) gets it, the others ignore it.
+        """
         ...
 
     def get_task(self, task_id: str) -> TaskSnapshot:

@@ -53,10 +53,17 @@ class EvoLinkProvider:
             transport=transport,
         )
 
+    def require_credentials(self) -> None:
+        if not self.has_credentials:
+            raise ConfigError("EVOLINK_API_KEY", "is not set: your EvoLink API key (sk-evo-...)")
+
     def validate(self, request: JobRequest) -> JobRequest:
         return protocol.validate_request(request)
 
-    def create(self, request: JobRequest, *, callback_url: str) -> TaskSnapshot:
+    def create(
+        self, request: JobRequest, *, callback_url: str, job_id: str | None = None
+    ) -> TaskSnapshot:
+        # EvoLink keeps no client-side id: the job id only travels inside the callback URL.
         request = self.validate(request)
         if len(callback_url) > protocol.CALLBACK_URL_MAX_CHARS:
             raise ValidationError(
@@ -77,8 +84,7 @@ class EvoLinkProvider:
         self._client.close()
 
     def _task(self, method: str, path: str, **kwargs: Any) -> TaskSnapshot:
-        if not self.has_credentials:
-            raise ConfigError("EVOLINK_API_KEY", "is not set: your EvoLink API key (sk-evo-...)")
+        self.require_credentials()
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
