@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 from starlette.applications import Starlette
 
-from receiver.simulator import api, control, downloads
+from receiver.simulator import api, control, downloads, kling_api
 from receiver.simulator.config import SimulatorConfig
 from receiver.simulator.state import SimulatorState
 
@@ -28,7 +28,12 @@ def create_app(config: SimulatorConfig) -> Starlette:
             await state.background.aclose()
 
     return Starlette(
-        routes=[*api.routes(state), *downloads.routes(state), *control.routes(state)],
+        routes=[
+            *api.routes(state),
+            *kling_api.routes(state),
+            *downloads.routes(state),
+            *control.routes(state),
+        ],
         lifespan=lifespan,
     )
 

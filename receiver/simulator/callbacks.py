@@ -76,21 +76,22 @@ def _is_internal(host: str) -> bool:
 
 
 async def deliver(task: SimTask) -> None:
-    """Send ``task``'s final object to its callback URL, retrying as EvoLink does."""
+    """Send ``task``'s object as it is now to its callback URL, retrying as EvoLink does."""
     assert task.callback_url is not None, "only tasks with a callback URL are delivered"
     config = task.config
     # Every attempt carries the very same bytes: EvoLink's retries add no delivery id.
     body = json.dumps(task.as_object()).encode()
+    status = task.status
     task.callback_state = "delivering"
     async with httpx.AsyncClient(
         verify=client_context(config.ca_bundle), headers={"Content-Type": "application/json"}
     ) as client:
-        delivered = await _post(client, task, body, "first")
+        delivered = await _post(client, task, body, status, "first")
         for delay in config.retry_delays:
             if delivered:
                 break
             await asyncio.sleep(delay)
-            delivered = await _post(client, task, body, "retry")
+            delivered = await _post(client, task, body, status, "retry")
         if not delivered:
             task.callback_state = "gave_up"
             log.warning(
@@ -100,7 +101,7 @@ async def deliver(task: SimTask) -> None:
             )
             return
         for _ in range(config.duplicate_callbacks):
-            await _post(client, task, body, "duplicate")
+            await _post(client, task, body, status, "duplicate")
     task.callback_state = "delivered"
 
 
@@ -108,6 +109,7 @@ async def _post(
     client: httpx.AsyncClient,
     task: SimTask,
     body: bytes,
+    status: str,
     kind: Literal["first", "retry", "duplicate"],
 ) -> bool:
     """One attempt, recorded; whether it counts as delivered."""
@@ -132,6 +134,7 @@ async def _post(
         CallbackAttempt(
             attempt=number,
             kind=kind,
+            status=status,
             at=at,
             status_code=status_code,
             error=error,
@@ -143,6 +146,7 @@ async def _post(
         task_id=task.task_id,
         attempt=number,
         kind=kind,
+        status=status,
         status_code=status_code,
         error=error,
         delivered=delivered,

@@ -27,15 +27,19 @@ Outcome = Literal["completed", "failed", "cancelled", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = typing.get_args(Outcome)
 
 _MASK = "**********"
-_SECRET_FIELDS = ("api_key", "secret")
+_SECRET_FIELDS = ("api_key", "secret", "kling_secret_key")
 
 
 @dataclass(frozen=True, kw_only=True)
 class SimulatorConfig:
-    """How the simulated EvoLink API behaves; every field has a usable default."""
+    """How the simulated EvoLink (and Kling) API behaves; every field has a usable default."""
 
     #: The only Bearer key accepted; ``None`` accepts any non-empty key.
     api_key: str | None = field(default=None, repr=False)
+    #: The Kling access key whose tokens are accepted; ``None`` accepts any issuer.
+    kling_access_key: str | None = None
+    #: The Kling secret key tokens must be signed with; ``None`` checks no signature.
+    kling_secret_key: str | None = field(default=None, repr=False)
     #: Seconds from creation to the final status.
     delay: float = 2.0
     #: Seconds from creation to ``processing``; ``None`` means half of ``delay``.
@@ -113,6 +117,10 @@ class SimulatorConfig:
     def _text_problems(self) -> typing.Iterator[str]:
         if self.api_key is not None and not self.api_key.strip():
             yield "api_key must not be empty (use null to accept any key)"
+        for name in ("kling_access_key", "kling_secret_key"):
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                yield f"{name} must not be empty (use null to accept any)"
         if not self.secret:
             yield "secret must not be empty"
         if self.public_url is not None:

@@ -51,13 +51,21 @@ class Background:
 
 
 async def run_task(task: SimTask) -> None:
-    """Take ``task`` from pending to its final status, then deliver its callback."""
+    """Take ``task`` from pending to its final status, delivering its callback(s) on the way.
+
+    The schedule is kept against the clock, so a slow callback on the way delays the next
+    status only when it outlasts the time until then.
+    """
     task_log = log.bind(task_id=task.task_id)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
         await asyncio.sleep(task.config.processing_delay)
         task.start_processing()
         task_log.info("simulator.task_status", status=task.status)
-        await asyncio.sleep(task.config.delay - task.config.processing_delay)
+        if task.callback_url is not None and task.callback_on_every_change:
+            await deliver(task)
+        await asyncio.sleep(max(0.0, started + task.config.delay - loop.time()))
         task.finish()
         task_log.info("simulator.task_status", status=task.status)
         if task.callback_url is not None:

@@ -11,7 +11,7 @@ import secrets
 import string
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from receiver.providers.base import JobRequest
 from receiver.providers.evolink_protocol import MODELS
@@ -57,6 +57,8 @@ class CallbackAttempt:
 
     attempt: int
     kind: Literal["first", "retry", "duplicate"]
+    #: The task status the body carried (a provider may call back more than once).
+    status: str
     at: float
     status_code: int | None
     error: str | None
@@ -67,6 +69,7 @@ class CallbackAttempt:
         return {
             "attempt": self.attempt,
             "kind": self.kind,
+            "status": self.status,
             "at": self.at,
             "status_code": self.status_code,
             "error": self.error,
@@ -77,6 +80,9 @@ class CallbackAttempt:
 @dataclass(kw_only=True, eq=False)
 class SimTask:
     """A task and its history; mutated only on the simulator's event loop."""
+
+    #: EvoLink calls back once, with the final status; other dialects on every change.
+    callback_on_every_change: ClassVar[bool] = False
 
     task_id: str
     created: int
