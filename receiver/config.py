@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from receiver.errors import ConfigError
@@ -199,6 +199,35 @@ def _proxies(text: str) -> tuple[str, ...]:
     return tuple(networks)
 
 
+def _submission_settings(env: _Env) -> dict[str, Any]:
+    """Local first-frame images and the daily credit budget."""
+    budget_text = env.text("RECEIVER_MAX_CREDITS_PER_DAY")
+    budget: float | None = None
+    if budget_text is not None:
+        try:
+            budget = float(budget_text)
+        except ValueError:
+            raise ConfigError(
+                "RECEIVER_MAX_CREDITS_PER_DAY", f"expected a number of credits, got {budget_text!r}"
+            ) from None
+        if not 0 <= budget < 1e12:
+            raise ConfigError("RECEIVER_MAX_CREDITS_PER_DAY", "must be zero or more credits")
+    input_prefix = env.text("RECEIVER_S3_INPUT_PREFIX", "inputs/") or ""
+    if input_prefix.startswith("/"):
+        raise ConfigError("RECEIVER_S3_INPUT_PREFIX", "must not start with '/'")
+    if input_prefix and not input_prefix.endswith("/"):
+        input_prefix += "/"
+    image_expiry = env.duration("RECEIVER_IMAGE_URL_EXPIRY", "24h")
+    if image_expiry > 7 * 86400:
+        # S3's presigned URLs (Signature Version 4) are valid for seven days at most.
+        raise ConfigError("RECEIVER_IMAGE_URL_EXPIRY", "S3 presigns URLs for at most 7d")
+    return {
+        "max_credits_per_day": budget,
+        "s3_input_prefix": input_prefix,
+        "image_url_expiry": image_expiry,
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything receiver can be told, already parsed and checked."""
@@ -235,6 +264,9 @@ class Settings:
     request_timeout: float = 10.0
     watchdog_grace: float = 600.0
     presign_expiry: float = 3600.0
+    max_credits_per_day: float | None = None
+    s3_input_prefix: str = "inputs/"
+    image_url_expiry: float = 24 * 3600.0
     notify_urls: tuple[str, ...] = ()
     notify_secret: Secret | None = field(default=None, repr=False)
     api_url: str = "http://127.0.0.1:8000"
@@ -347,6 +379,7 @@ class Settings:
             request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT", "10s"),
             watchdog_grace=env.duration("RECEIVER_WATCHDOG_GRACE", "10m"),
             presign_expiry=env.duration("RECEIVER_PRESIGN_EXPIRY", "1h"),
+            **_submission_settings(env),
             notify_urls=tuple(
                 _check_url("RECEIVER_NOTIFY_URLS", url.strip(), https_only=not insecure)
                 for url in (env.text("RECEIVER_NOTIFY_URLS") or "").split(",")

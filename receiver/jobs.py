@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -18,13 +19,18 @@ from receiver.context import Context
 from receiver.errors import (
     NotFoundError,
     ProviderError,
+    ProviderRateLimited,
     ReceiverError,
     ValidationError,
 )
 from receiver.lifecycle import JobStatus
-from receiver.providers.base import JobRequest, TaskSnapshot
+from receiver.providers.base import JobRequest, Provider, TaskSnapshot
 from receiver.store.database import Row
 from receiver.store.records import Asset, Delivery, Event, Job
+from receiver.submission import cost
+from receiver.submission.budget import check_budget
+from receiver.submission.images import StagedImage
+from receiver.submission.pacing import Pacer
 from receiver.tokens import CallbackClaims
 
 __all__ = [
@@ -57,15 +63,25 @@ class JobDetails:
     events: list[Event] = field(default_factory=list)
 
 
-def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evolink") -> Job:
+def submit_job(
+    ctx: Context,
+    request: JobRequest,
+    *,
+    provider_name: str = "evolink",
+    image: StagedImage | None = None,
+    pacer: Pacer | None = None,
+) -> Job:
     """Validate, record, submit and return the job (status ``pending`` on success).
 
-    Raises :class:`~receiver.errors.ValidationError` before anything is recorded, and a
-    :class:`~receiver.errors.ProviderError` (after recording the job as ``submit_failed``)
-    when the provider refuses it.
+    Raises :class:`~receiver.errors.ValidationError` before anything is recorded,
+    :class:`~receiver.submission.budget.BudgetExceeded` when the job does not fit in today's
+    budget, and a :class:`~receiver.errors.ProviderError` (after recording the job as
+    ``submit_failed``) when the provider refuses it. ``image`` is the staged first frame
+    ``request.image_url`` points to; ``pacer``, when given, retries the provider's 429s.
     """
     provider = ctx.provider(provider_name)
     request = provider.validate(request)
+    credits = cost.estimate_credits(provider.name, request)
     public_url = ctx.settings.require_public_url()
     provider.require_credentials()
     job_id = clock.new_id("job")
@@ -80,19 +96,23 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
         )
     now = clock.to_db(clock.now())
     with ctx.db.transaction() as conn:
+        check_budget(conn, limit=ctx.settings.max_credits_per_day, cost=credits)
         conn.execute(
             "insert_job",
             id=job_id,
             provider=provider.name,
             model=request.model,
             prompt=request.prompt,
-            params=json.dumps(request.as_params()),
+            params=json.dumps(_recorded_params(request, image)),
             status=JobStatus.SUBMITTING,
             now=now,
         )
+        conn.execute("set_job_credits_estimated", id=job_id, credits=credits)
     bound = log.bind(job_id=job_id)
     try:
-        snapshot = provider.create(request, callback_url=callback_url, job_id=job_id)
+        snapshot = _create(
+            provider, request, callback_url=callback_url, job_id=job_id, pacer=pacer, log=bound
+        )
     except Exception as exc:
         # Whatever went wrong, the job must not sit in "submitting" without a trace.
         message = exc.message if isinstance(exc, ReceiverError) else repr(exc)
@@ -128,6 +148,42 @@ def submit_job(ctx: Context, request: JobRequest, *, provider_name: str = "evoli
         )
     bound.info("job.submitted", task_id=snapshot.task_id, model=request.model)
     return get_job(ctx, job_id).job
+
+
+def _recorded_params(request: JobRequest, image: StagedImage | None) -> dict[str, Any]:
+    params = request.as_params()
+    if image is not None:
+        # The presigned URL expires and carries a signature: record where the frame lives.
+        params.pop("image_url", None)
+        params["image"] = image.uri
+    return params
+
+
+def _create(
+    provider: Provider,
+    request: JobRequest,
+    *,
+    callback_url: str,
+    job_id: str,
+    pacer: Pacer | None,
+    log: Any,
+) -> TaskSnapshot:
+    """The provider's create, sent again after each 429 while ``pacer`` allows.
+
+    A 429 means the provider created nothing, so the same request (same callback URL, same
+    job) can be sent again without risking a second video.
+    """
+    attempt = 0
+    while True:
+        if pacer is not None:
+            pacer.wait_turn()
+        try:
+            return provider.create(request, callback_url=callback_url, job_id=job_id)
+        except ProviderRateLimited as exc:
+            if pacer is None or not pacer.back_off(attempt, exc.retry_after):
+                raise
+            log.info("job.rate_limited", attempt=attempt + 1, retry_after=exc.retry_after)
+            attempt += 1
 
 
 def callback_due(snapshot: TaskSnapshot) -> datetime:

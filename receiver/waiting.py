@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import httpx
 from receiver.config import Settings
 from receiver.errors import ConfigError, NotFoundError, ReceiverError
 
-__all__ = ["Outcome", "download", "wait_for_job"]
+__all__ = ["Outcome", "download", "wait_for_job", "wait_for_jobs"]
 
 _SUCCESS = {"asset.stored"}
 _FAILURE = {"job.failed", "job.cancelled", "job.expired", "job.submit_failed", "archive.failed"}
@@ -73,12 +73,54 @@ def wait_for_job(
             except httpx.TransportError:
                 # The stream dropped (a restart, a proxy timeout): resume where it stopped.
                 time.sleep(_RECONNECT_PAUSE)
-        job = _job(client, job_id)
-        if ended not in _SUCCESS:
-            reason = (job.get("error") or {}).get("message") or job.get("attention") or ended
-            return Outcome(stored=False, job=job, reason=f"{job['status']}: {reason}")
-        response = client.get(f"/v1/jobs/{job_id}/video", follow_redirects=False)
-        return Outcome(stored=True, job=job, video_url=response.headers.get("location"))
+        return _outcome(client, job_id, ended)
+
+
+def wait_for_jobs(
+    settings: Settings,
+    job_ids: Iterable[str],
+    *,
+    after: int,
+    timeout: float | None = None,
+    on_outcome: Callable[[str, Outcome], None] | None = None,
+) -> dict[str, Outcome]:
+    """Wait for many jobs (a batch) on one stream of every job's events, from event ``after``.
+
+    ``after`` must be read before the jobs were submitted, so none of their events is missed.
+    """
+    deadline = time.monotonic() + timeout if timeout else None
+    pending = set(job_ids)
+    outcomes: dict[str, Outcome] = {}
+    seq = after
+    with _client(settings) as client:
+        while pending:
+            if deadline is not None and time.monotonic() > deadline:
+                raise ReceiverError(
+                    f"gave up waiting after {timeout:.0f} s; {len(pending)} jobs undecided"
+                )
+            try:
+                for event_type, data in _events(client, None, seq):
+                    seq = int(data["seq"])
+                    job_id = data.get("job_id")
+                    if job_id in pending and event_type in _SUCCESS | _FAILURE:
+                        pending.discard(job_id)
+                        outcomes[job_id] = _outcome(client, job_id, event_type)
+                        if on_outcome:
+                            on_outcome(job_id, outcomes[job_id])
+                    if not pending or (deadline is not None and time.monotonic() > deadline):
+                        break
+            except httpx.TransportError:
+                time.sleep(_RECONNECT_PAUSE)
+    return outcomes
+
+
+def _outcome(client: httpx.Client, job_id: str, ended: str | None) -> Outcome:
+    job = _job(client, job_id)
+    if ended not in _SUCCESS:
+        reason = (job.get("error") or {}).get("message") or job.get("attention") or ended
+        return Outcome(stored=False, job=job, reason=f"{job['status']}: {reason}")
+    response = client.get(f"/v1/jobs/{job_id}/video", follow_redirects=False)
+    return Outcome(stored=True, job=job, video_url=response.headers.get("location"))
 
 
 def _job(client: httpx.Client, job_id: str) -> dict[str, Any]:
@@ -103,12 +145,14 @@ def _ended(job: dict[str, Any]) -> str | None:
     return next((kind for kind in reversed(types) if kind in _FAILURE), None)
 
 
-def _events(client: httpx.Client, job_id: str, after: int) -> Iterator[tuple[str, dict[str, Any]]]:
+def _events(
+    client: httpx.Client, job_id: str | None, after: int
+) -> Iterator[tuple[str, dict[str, Any]]]:
     headers = {"Last-Event-ID": str(after), "Accept": "text/event-stream"}
     with client.stream(
         "GET",
         "/v1/events",
-        params={"job": job_id},
+        params={"job": job_id} if job_id else {},
         headers=headers,
         timeout=httpx.Timeout(30.0, read=None),
     ) as response:

@@ -6,27 +6,75 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receiver.cli._common import context, duration, print_details, print_json
+from receiver.cli.costs import add_costs
 from receiver.config import Settings
 from receiver.errors import ValidationError
 from receiver.lifecycle import DeliveryOutcome, JobStatus
+
+if TYPE_CHECKING:
+    from receiver.context import Context
+    from receiver.submission.spec import PreparedJob
 
 __all__ = ["add_inspection", "add_submit"]
 
 
 def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    submit = commands.add_parser("submit", help="submit a text- or image-to-video job")
-    submit.add_argument("prompt", help="what the video should show (at most 2500 characters)")
-    submit.add_argument("--image", metavar="URL", help="first-frame image URL (image-to-video)")
-    submit.add_argument("--duration", type=int, default=5, help="seconds, 3-15 (default 5)")
-    submit.add_argument("--aspect-ratio", default="16:9", help="16:9 (default), 9:16 or 1:1")
-    submit.add_argument("--quality", default="720p", help="720p (default) or 1080p")
+    submit = commands.add_parser(
+        "submit",
+        help="submit a text- or image-to-video job, or a batch of them (--from)",
+        description="Submit one job, or with --from FILE one job per row of a CSV or JSON "
+        "Lines file (columns: prompt, shots, image, duration, aspect_ratio, quality, model, "
+        "negative_prompt, sound; the options below fill the columns a row leaves empty).",
+    )
+    submit.add_argument(
+        "prompt",
+        nargs="?",
+        default="",
+        help="what the video should show (at most 2500 characters, shots included)",
+    )
+    submit.add_argument(
+        "--image",
+        metavar="URL|FILE",
+        help="first frame (image-to-video): a URL, or a local jpg/png uploaded to the bucket",
+    )
+    submit.add_argument(
+        "--shot",
+        action="append",
+        default=[],
+        metavar="SECONDS:TEXT",
+        help="one shot of a multi-shot video (repeat, up to 6; they add up to --duration)",
+    )
+    submit.add_argument(
+        "--duration", type=int, help="seconds, 3-15 (default: the shots' total, else 5)"
+    )
+    submit.add_argument("--aspect-ratio", help="16:9 (default), 9:16 or 1:1")
+    submit.add_argument("--quality", help="720p (default) or 1080p (1.25x the credits)")
     submit.add_argument("--model", help="model id (default: Kling 3.0 Turbo for the input)")
     submit.add_argument("--negative-prompt", help="what the video should avoid")
     submit.add_argument("--sound", choices=["on", "off"], help="sound, on models that have it")
     submit.add_argument("--json", action="store_true", help="print the job as JSON")
+    submit.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything and print what it would cost in credits; submit nothing",
+    )
+    submit.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        help="submit one job per row of a CSV or JSON Lines (.jsonl) file",
+    )
+    submit.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=4,
+        metavar="N",
+        help="with --from: submissions in flight at once (default 4)",
+    )
     _add_wait_options(submit, flag=True)
     submit.set_defaults(run=_submit)
 
@@ -37,6 +85,16 @@ def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     wait.add_argument("--json", action="store_true", help="print the outcome as JSON")
     _add_wait_options(wait, flag=False)
     wait.set_defaults(run=_wait)
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
 
 def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
@@ -92,24 +150,34 @@ def add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     deliveries.add_argument("--json", action="store_true", help="print JSON lines")
     deliveries.set_defaults(run=_deliveries)
 
+    add_costs(commands)
+
 
 def _submit(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import jobs
-    from receiver.providers.base import JobRequest
+    from receiver.cli.batches import run_batch
+    from receiver.submission.shots import parse_shot
+    from receiver.submission.spec import JobSpec, prepare, submit_prepared
 
-    request = JobRequest(
+    if args.source is not None:
+        return run_batch(settings, args)
+    spec = JobSpec(
         prompt=args.prompt,
-        model=args.model,
+        shots=tuple(parse_shot(shot) for shot in args.shot),
+        image=args.image,
         duration=args.duration,
-        aspect_ratio=args.aspect_ratio,
-        quality=args.quality,
-        image_url=args.image,
+        aspect_ratio=args.aspect_ratio or "16:9",
+        quality=args.quality or "720p",
+        model=args.model,
         negative_prompt=args.negative_prompt,
         sound=args.sound,
     )
     ctx = context(settings)
     try:
-        job = jobs.submit_job(ctx, request)
+        prepared = prepare(ctx, spec)
+        if args.dry_run:
+            return _dry_run(ctx, prepared, as_json=args.json)
+        job = submit_prepared(ctx, prepared)
         details = jobs.get_job(ctx, job.id)
     finally:
         ctx.close()
@@ -118,6 +186,31 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
         return _wait_and_report(settings, job.id, args)
     print_details(details, as_json=args.json)
     return 0
+
+
+def _dry_run(ctx: Context, prepared: PreparedJob, *, as_json: bool) -> int:
+    from receiver.cli.costs import budget_line, budget_state, price_line
+
+    budget = budget_state(ctx)
+    fits = budget is None or prepared.credits is None or prepared.credits <= budget["remaining"]
+    if as_json:
+        print_json(
+            {
+                "dry_run": True,
+                "model": prepared.request.model,
+                "duration": prepared.request.duration,
+                "quality": prepared.request.quality,
+                "prompt": prepared.request.prompt,
+                "credits": prepared.credits,
+                "budget": budget,
+                "within_budget": fits,
+            }
+        )
+    else:
+        print(price_line(prepared))
+        if budget is not None:
+            print(budget_line(budget, cost=prepared.credits))
+    return 0 if fits else 1
 
 
 def _wait(settings: Settings, args: argparse.Namespace) -> int:

@@ -13,17 +13,20 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from receiver.errors import ValidationError
 from receiver.providers.base import JobRequest, TaskSnapshot, TaskStatus
+from receiver.submission.shots import check_shots, shots_in_prompt
 
 __all__ = [
     "ASPECT_RATIOS",
     "MODELS",
     "QUALITIES",
     "ModelInfo",
+    "credits_for",
     "parse_task",
     "parse_task_json",
     "request_body",
@@ -38,6 +41,9 @@ SOUND_VALUES = ("on", "off")
 CALLBACK_URL_MAX_CHARS = 2048
 DEFAULT_TEXT_MODEL = "kling-v3-turbo-text-to-video"
 DEFAULT_IMAGE_MODEL = "kling-v3-turbo-image-to-video"
+#: Billing: per second of video, at least this many seconds, times the quality's multiplier.
+MIN_BILLED_SECONDS = 3
+QUALITY_MULTIPLIERS: Mapping[str, Decimal] = {"720p": Decimal("1"), "1080p": Decimal("1.25")}
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,8 @@ def validate_request(request: JobRequest) -> JobRequest:
         raise ValidationError(
             "duration", f"must be between {low} and {high} seconds, got {request.duration}"
         )
+    # Shots written in the prompt (by hand or by --shot) must follow the provider's rules too.
+    check_shots(shots_in_prompt(prompt), request.duration, field="prompt")
     if request.aspect_ratio not in ASPECT_RATIOS:
         raise ValidationError(
             "aspect_ratio",
@@ -124,6 +132,20 @@ def validate_request(request: JobRequest) -> JobRequest:
             "(or leave out --model)",
         )
     return dataclasses.replace(request, prompt=prompt, model=model)
+
+
+def credits_for(request: JobRequest) -> float:
+    """What a validated request costs in credits, by the documented billing rule.
+
+    Per second of video at the model's 720p rate, never fewer than 3 seconds, times 1.25 for
+    1080p: 5 s at 720p is 36 credits, 5 s at 1080p 45. Decimal arithmetic, so that
+    7 x 7.2 is 50.4 and not 50.400000000000006.
+    """
+    if request.model is None:
+        raise ValueError("the request must be validated first (its model filled in)")
+    rate = Decimal(str(MODELS[request.model].credits_per_second))
+    seconds = max(request.duration, MIN_BILLED_SECONDS)
+    return float((rate * seconds * QUALITY_MULTIPLIERS[request.quality]).quantize(Decimal("0.01")))
 
 
 def _check_image_url(url: str) -> None:

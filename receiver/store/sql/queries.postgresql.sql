@@ -17,3 +17,7 @@ WHERE job_id = (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING *;
+
+-- name: lock_budget
+-- Two submissions checking the daily budget at once must not both fit in its last credits.
+SELECT pg_advisory_xact_lock(7420112);

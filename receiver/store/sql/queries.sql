@@ -354,3 +354,38 @@ ORDER BY created_at DESC, id DESC LIMIT :limit;
 UPDATE notifications
 SET state = 'pending', attempts = 0, next_attempt_at = :now, last_error = NULL, updated_at = :now
 WHERE id = :id;
+
+-- ───────────────────────────── costs ─────────────────────────────
+-- A job costs what the provider reserved for it, or our estimate until the provider says;
+-- a submission the provider refused costs nothing.
+
+-- name: set_job_credits_estimated
+UPDATE jobs SET credits_estimated = :credits WHERE id = :id;
+
+-- name: lock_budget
+-- Serialises budget checks (SQLite's BEGIN IMMEDIATE already does; see the override).
+SELECT 1;
+
+-- name: credits_spent_since
+SELECT COALESCE(SUM(COALESCE(credits_reserved, credits_estimated)), 0) AS credits
+FROM jobs
+WHERE created_at >= :since AND status <> 'submit_failed';
+
+-- name: costs_by_model
+SELECT model AS key, COUNT(*) AS jobs,
+       COALESCE(SUM(COALESCE(credits_reserved, credits_estimated)), 0) AS credits,
+       SUM(CASE WHEN credits_reserved IS NULL THEN 1 ELSE 0 END) AS estimated_jobs
+FROM jobs
+WHERE created_at >= :since AND status <> 'submit_failed'
+GROUP BY model
+ORDER BY model;
+
+-- name: costs_by_day
+-- The day is the UTC date of the job's creation: the first 10 characters of created_at.
+SELECT SUBSTR(created_at, 1, 10) AS key, COUNT(*) AS jobs,
+       COALESCE(SUM(COALESCE(credits_reserved, credits_estimated)), 0) AS credits,
+       SUM(CASE WHEN credits_reserved IS NULL THEN 1 ELSE 0 END) AS estimated_jobs
+FROM jobs
+WHERE created_at >= :since AND status <> 'submit_failed'
+GROUP BY SUBSTR(created_at, 1, 10)
+ORDER BY key;

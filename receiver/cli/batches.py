@@ -1,0 +1,118 @@
+"""``receiver submit --from FILE``: a batch of jobs from a CSV or JSON Lines file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from receiver.cli._common import context, print_json, progress
+from receiver.cli.costs import budget_line, budget_state
+from receiver.config import Settings
+from receiver.errors import ValidationError
+
+if TYPE_CHECKING:
+    from receiver.submission.batch import BatchReport, RowResult
+
+__all__ = ["run_batch"]
+
+#: Command-line options that act as defaults for the batch's rows.
+_DEFAULTABLE = ("image", "duration", "aspect_ratio", "quality", "model", "negative_prompt", "sound")
+
+
+def run_batch(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import waiting
+    from receiver.submission import batch
+    from receiver.submission.rows import read_rows
+
+    if args.prompt or args.shot:
+        raise ValidationError("--from", "the prompt and shots come from the file's rows")
+    if args.download:
+        raise ValidationError("--download", "takes one job; a batch's videos stay in the bucket")
+    defaults = {name: getattr(args, name) for name in _DEFAULTABLE if getattr(args, name)}
+    rows = read_rows(args.source, defaults=defaults)
+    ctx = context(settings)
+    try:
+        report = batch.prepare_rows(ctx, rows, base_dir=args.source.parent)
+        budget = budget_state(ctx)
+        if args.dry_run:
+            _print_report(report, args, budget=budget, dry_run=True)
+            return 0 if report.all_ok else 1
+        after = _last_event_seq(ctx) if args.wait else 0
+        with progress(report.count("ready"), "submitting") as bar:
+            batch.submit_rows(
+                ctx, report, concurrency=args.concurrency, on_done=lambda row: bar.update()
+            )
+    finally:
+        ctx.close()
+    if args.wait:
+        by_job = {row.job_id: row for row in report.rows if row.job_id}
+        with progress(len(by_job), "storing") as bar:
+
+            def stored(job_id: str, outcome: waiting.Outcome) -> None:
+                row = by_job[job_id]
+                if outcome.stored:
+                    row.outcome, row.uri = "stored", (outcome.job.get("asset") or {}).get("uri")
+                else:
+                    row.outcome, row.error = "not_stored", outcome.reason
+                bar.update()
+
+            timeout = args.timeout.total_seconds() if args.timeout else None
+            waiting.wait_for_jobs(
+                settings, list(by_job), after=after, timeout=timeout, on_outcome=stored
+            )
+    _print_report(report, args, budget=None, dry_run=False)
+    return 0 if report.all_ok else 1
+
+
+def _last_event_seq(ctx: Any) -> int:
+    with ctx.db.reading() as conn:
+        row = conn.fetch_one("latest_event_seq")
+    return int(row["seq"] or 0) if row else 0
+
+
+def _row_json(row: RowResult) -> dict[str, Any]:
+    return {
+        "line": row.line,
+        "outcome": row.outcome,
+        "job_id": row.job_id,
+        "credits": row.credits,
+        "error": row.error,
+        "uri": row.uri,
+    }
+
+
+def _print_report(
+    report: BatchReport, args: argparse.Namespace, *, budget: dict[str, Any] | None, dry_run: bool
+) -> None:
+    rows = sorted(report.rows, key=lambda row: row.line)
+    summary = {
+        "rows": len(rows),
+        **{
+            outcome: report.count(outcome)
+            for outcome in ("ready", "invalid", "refused", "submitted", "stored", "not_stored")
+            if report.count(outcome)
+        },
+        "credits": report.credits("ready", "submitted", "stored", "not_stored"),
+        "rate_limited": report.rate_limited,
+    }
+    if args.json:
+        print_json({"dry_run": dry_run, "rows": [_row_json(row) for row in rows], **summary})
+        if budget is not None and dry_run:
+            print(budget_line(budget, cost=summary["credits"]), file=sys.stderr)
+        return
+    for row in rows:
+        credits = "-" if row.credits is None else f"{row.credits:g}"
+        what = row.job_id or "-"
+        detail = row.error or row.uri or ""
+        print(f"line {row.line:<5} {row.outcome:<10} {what:<32} {credits:>8}  {detail}".rstrip())
+    counts = ", ".join(
+        f"{count} {outcome.replace('_', ' ')}"
+        for outcome, count in summary.items()
+        if outcome not in {"rows", "credits", "rate_limited"}
+    )
+    verb = "would cost" if dry_run else "cost"
+    print(f"{summary['rows']} rows: {counts}; {verb} {summary['credits']:g} credits", end="")
+    print(f"; {report.rate_limited} rate limits honoured" if report.rate_limited else "")
+    if budget is not None:
+        print(budget_line(budget, cost=summary["credits"] if dry_run else None))

@@ -1,0 +1,103 @@
+"""What jobs cost: ``receiver costs`` and the price lines of ``submit --dry-run``."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from receiver.cli._common import context, duration, print_json
+from receiver.config import Settings
+
+if TYPE_CHECKING:
+    from receiver.context import Context
+    from receiver.submission.spec import PreparedJob
+
+__all__ = ["add_costs", "budget_line", "budget_state", "price_line"]
+
+
+def add_costs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    costs = commands.add_parser(
+        "costs",
+        help="credits spent, by model or by day",
+        description="Credits of the jobs created in the period: what the provider reserved "
+        "for each, or our estimate until it says. Refused submissions cost nothing.",
+    )
+    costs.add_argument(
+        "--since", type=duration, default=timedelta(days=30), help="period, e.g. 24h, 7d (30d)"
+    )
+    costs.add_argument("--by", choices=["model", "day"], default="model", help="group by")
+    costs.add_argument("--json", action="store_true", help="print JSON")
+    costs.set_defaults(run=_costs)
+
+
+def _costs(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import clock
+    from receiver.submission import cost
+
+    ctx = context(settings)
+    try:
+        lines = cost.spending(ctx, since=clock.now() - args.since, by=args.by)
+        budget = budget_state(ctx)
+    finally:
+        ctx.close()
+    total = round(sum(line.credits for line in lines), 2)
+    if args.json:
+        print_json(
+            {
+                "by": args.by,
+                "since_seconds": args.since.total_seconds(),
+                "groups": [
+                    {
+                        args.by: line.key,
+                        "jobs": line.jobs,
+                        "credits": line.credits,
+                        "estimated_jobs": line.estimated_jobs,
+                    }
+                    for line in lines
+                ],
+                "total_credits": total,
+                "budget": budget,
+            }
+        )
+        return 0
+    width = max([len(line.key) for line in lines] + [len(args.by), 5])
+    print(f"{args.by:<{width}}  {'jobs':>6}  {'credits':>10}")
+    for line in lines:
+        print(f"{line.key:<{width}}  {line.jobs:>6}  {line.credits:>10.2f}")
+    print(f"{'total':<{width}}  {sum(line.jobs for line in lines):>6}  {total:>10.2f}")
+    if estimated := sum(line.estimated_jobs for line in lines):
+        print(f"({estimated} jobs at our estimate: the provider has not said what it reserved)")
+    if budget is not None:
+        print(budget_line(budget))
+    return 0
+
+
+def budget_state(ctx: Context) -> dict[str, Any] | None:
+    """Today's budget, or None when ``RECEIVER_MAX_CREDITS_PER_DAY`` is not set."""
+    from receiver.submission.budget import spent_today
+
+    limit = ctx.settings.max_credits_per_day
+    if limit is None:
+        return None
+    with ctx.db.reading() as conn:
+        spent = spent_today(conn)
+    return {"limit": limit, "spent_today": spent, "remaining": round(max(0.0, limit - spent), 2)}
+
+
+def budget_line(budget: dict[str, Any], *, cost: float | None = None) -> str:
+    line = (
+        f"today (UTC): {budget['spent_today']:g} of {budget['limit']:g} credits spent "
+        "(RECEIVER_MAX_CREDITS_PER_DAY)"
+    )
+    if cost is None:
+        return line
+    if cost > budget["remaining"]:
+        return f"{line}; {cost:g} more would be refused"
+    return f"{line}; {round(budget['remaining'] - cost, 2):g} would remain"
+
+
+def price_line(prepared: PreparedJob) -> str:
+    request = prepared.request
+    credits = "unknown credits" if prepared.credits is None else f"{prepared.credits:g} credits"
+    return f"{request.model}, {request.duration} s at {request.quality}: {credits}"

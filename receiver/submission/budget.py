@@ -1,0 +1,52 @@
+"""The daily budget: ``RECEIVER_MAX_CREDITS_PER_DAY`` credits per UTC day, checked per job.
+
+The check and the new job's row share one write transaction, serialised by ``lock_budget``
+(SQLite's write lock; an advisory lock on PostgreSQL), so submissions racing each other
+cannot together spend past the limit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from receiver import clock
+from receiver.errors import ReceiverError
+from receiver.store.database import Connection
+
+__all__ = ["BudgetExceeded", "check_budget", "day_start", "spent_today"]
+
+
+class BudgetExceeded(ReceiverError):
+    """The daily credit budget would be exceeded."""
+
+    def __init__(self, *, limit: float, spent: float, cost: float) -> None:
+        self.limit, self.spent, self.cost = limit, spent, cost
+        super().__init__(
+            f"this job would cost {cost:g} credits, and {spent:g} of today's "
+            f"{limit:g} (RECEIVER_MAX_CREDITS_PER_DAY) are spent; "
+            f"{max(0.0, limit - spent):g} remain until 00:00 UTC"
+        )
+
+
+def day_start(moment: datetime) -> datetime:
+    """Midnight UTC of ``moment``'s day: when the day's budget starts."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def spent_today(conn: Connection) -> float:
+    row = conn.fetch_one("credits_spent_since", since=clock.to_db(day_start(clock.now())))
+    return round(float(row["credits"]) if row else 0.0, 2)
+
+
+def check_budget(conn: Connection, *, limit: float | None, cost: float | None) -> None:
+    """Raise :class:`BudgetExceeded` when ``cost`` does not fit in what is left of today.
+
+    Call inside the write transaction that records the job. A job of unknown price passes.
+    """
+    if limit is None or cost is None:
+        return
+    conn.fetch_one("lock_budget")
+    spent = spent_today(conn)
+    # Cents, so that 36 + 36 + 28.8 against a limit of 100.8 is not lost to rounding.
+    if round((spent + cost) * 100) > round(limit * 100):
+        raise BudgetExceeded(limit=limit, spent=spent, cost=cost)

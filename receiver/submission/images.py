@@ -1,0 +1,185 @@
+"""First-frame images from a local file: checked by the provider's rules, staged in the bucket.
+
+The provider fetches the first frame from a URL, so a local file is uploaded to our bucket
+and handed over as a presigned URL. The file is read once and the checked bytes are the
+uploaded bytes. Objects are named by their SHA-256, so a frame used by thirty jobs of a batch
+is stored once and an upload repeated after a crash lands on the same object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import ipaddress
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from PIL import Image, UnidentifiedImageError
+
+from receiver.errors import StorageError, ValidationError
+from receiver.storage import ObjectExists, ObjectStore
+
+__all__ = [
+    "MAX_IMAGE_BYTES",
+    "ImageFacts",
+    "StagedImage",
+    "check_image",
+    "check_reachable_store",
+    "stage_image",
+]
+
+#: The provider's "10 MB", read the stricter (decimal) way.
+MAX_IMAGE_BYTES = 10 * 1000 * 1000
+MIN_SIDE = 300
+#: Longest side over shortest side: the provider accepts 1:2.5 to 2.5:1.
+MAX_ELONGATION = 2.5
+#: Pillow's format name -> (content type, file extension).
+_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageFacts:
+    """A local image that passed the provider's rules, with the bytes that were checked."""
+
+    path: Path
+    format: str
+    width: int
+    height: int
+    sha256: str
+    data: bytes = field(repr=False)
+
+    @property
+    def content_type(self) -> str:
+        return _FORMATS[self.format][0]
+
+    @property
+    def extension(self) -> str:
+        return _FORMATS[self.format][1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagedImage:
+    """A first frame in our bucket: its key, and the URL the provider fetches it from."""
+
+    bucket: str
+    key: str
+    url: str = field(repr=False)  # carries a signature: never logged, never recorded
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def check_image(path: Path) -> ImageFacts:
+    """Read ``path`` and check it: jpg/png, at most 10 MB, sides >= 300 px, aspect 1:2.5-2.5:1.
+
+    Raises :class:`ValidationError` (field ``image``) naming the rule that failed.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ValidationError("image", f"cannot read {path}: {exc.strerror}") from None
+    if not path.is_file():
+        raise ValidationError("image", f"{path} is not a file")
+    if size > MAX_IMAGE_BYTES:
+        raise ValidationError(
+            "image", f"{path} is {size / 1e6:.1f} MB; the provider accepts at most 10 MB"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError("image", f"cannot read {path}: {exc.strerror}") from None
+    image_format, width, height = _decode(path, data)
+    if min(width, height) < MIN_SIDE:
+        raise ValidationError(
+            "image",
+            f"{path} is {width}x{height} px; both sides must be at least {MIN_SIDE} px",
+        )
+    # Whole numbers, so the limit itself (e.g. 750x300) passes exactly.
+    if max(width, height) * 2 > min(width, height) * 5:
+        raise ValidationError(
+            "image",
+            f"{path} is {width}x{height} px, aspect {width / height:.2f}:1; the provider "
+            "accepts 1:2.5 (0.40:1) to 2.5:1",
+        )
+    return ImageFacts(
+        path=path,
+        format=image_format,
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+    )
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, int, int]:
+    """The format and size of an image, decoded in full so a truncated file is caught here."""
+    try:
+        with warnings.catch_warnings():
+            # A decompression bomb is refused, not merely warned about.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image_format = image.format or ""
+                if image_format not in _FORMATS:
+                    raise ValidationError(
+                        "image",
+                        f"{path} is a {image_format or 'unknown'} image; the provider accepts "
+                        "jpg and png only",
+                    )
+                width, height = image.size
+                image.load()
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ValidationError("image", f"{path} has too many pixels to be a video frame") from None
+    except UnidentifiedImageError:
+        raise ValidationError(
+            "image", f"{path} is not an image the provider accepts (jpg or png)"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Pillow reports broken data as OSError ("image file is truncated") or SyntaxError.
+        raise ValidationError("image", f"{path} is damaged: {exc}") from None
+    return image_format, width, height
+
+
+def check_reachable_store(endpoint_url: str | None, *, insecure: bool) -> None:
+    """Refuse to hand the provider a URL on a loopback or private address it cannot reach."""
+    if endpoint_url is None or insecure:
+        return
+    host = urlsplit(endpoint_url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        private = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+    else:
+        private = not address.is_global
+    if private:
+        raise ValidationError(
+            "image",
+            f"local images are handed to the provider as presigned URLs of the S3 store, and "
+            f"RECEIVER_S3_ENDPOINT_URL ({host}) is not reachable from the internet; give the "
+            "image as a public URL instead",
+        )
+
+
+def stage_image(
+    store: ObjectStore, image: ImageFacts, *, prefix: str, expires_in: int
+) -> StagedImage:
+    """Upload ``image`` (unless an identical one is there) and presign it for the provider."""
+    key = f"{prefix}{image.sha256}.{image.extension}"
+    if store.head(key) is None:
+        # One part of any size is a valid multipart upload; IfNoneMatch makes it create-only.
+        upload_id = store.start_upload(key, content_type=image.content_type)
+        try:
+            part = store.upload_part(key, upload_id, 1, image.data)
+            store.complete_upload(key, upload_id, [part])
+        except ObjectExists:
+            store.abort_upload(key, upload_id)  # same name, same bytes: someone was faster
+        except StorageError:
+            store.abort_upload(key, upload_id)
+            raise
+    return StagedImage(
+        bucket=store.bucket, key=key, url=store.presigned_url(key, expires_in=expires_in)
+    )

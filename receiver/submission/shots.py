@@ -1,0 +1,87 @@
+"""Multi-shot videos: several shots written inside one prompt, in Kling's shot syntax.
+
+Kling 3.0 (on EvoLink and directly) takes up to six shots in the prompt, each written
+``shot n, m, words;`` (shot number, its seconds, what it shows), and the shots' seconds must
+add up to the video's duration. The keyword is the one the provider's page gives; it is
+written here once, so a change of spelling is a change of one line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from receiver.errors import ValidationError
+
+__all__ = ["MAX_SHOTS", "Shot", "check_shots", "compose_prompt", "parse_shot", "shots_in_prompt"]
+
+MAX_SHOTS = 6
+#: One shot as the provider reads it inside a prompt.
+_SHOT_IN_PROMPT = re.compile(r"\bshot\s+(\d+)\s*,\s*(\d+)\s*,\s*([^;]*);", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Shot:
+    seconds: int
+    text: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int):
+            raise ValidationError("shot", f"seconds must be a whole number, got {self.seconds!r}")
+        if self.seconds < 1:
+            raise ValidationError("shot", f"a shot lasts at least 1 second, got {self.seconds}")
+        text = self.text.strip()
+        if not text:
+            raise ValidationError("shot", "a shot needs a description after SECONDS:")
+        # ';' ends a shot in the provider's syntax, and a line break would split the prompt.
+        if ";" in text or "\n" in text or "\r" in text:
+            raise ValidationError(
+                "shot", f"a shot's text may not contain ';' or a line break: {text[:60]!r}"
+            )
+        object.__setattr__(self, "text", text)
+
+
+def parse_shot(text: str) -> Shot:
+    """``"3:the fox runs"`` as a shot (what ``--shot SECONDS:TEXT`` takes)."""
+    seconds, sep, description = text.partition(":")
+    if not sep or not seconds.strip().isdigit():
+        raise ValidationError(
+            "shot", f"expected SECONDS:TEXT, e.g. '3:the fox runs through snow', got {text!r}"
+        )
+    return Shot(int(seconds.strip()), description)
+
+
+def check_shots(shots: Sequence[Shot], duration: int, *, field: str = "shot") -> None:
+    """The provider's rules: 1 to 6 shots whose seconds add up to the video's duration."""
+    if not shots:
+        return
+    if len(shots) > MAX_SHOTS:
+        raise ValidationError(field, f"at most {MAX_SHOTS} shots, got {len(shots)}")
+    total = sum(shot.seconds for shot in shots)
+    if total != duration:
+        parts = " + ".join(str(shot.seconds) for shot in shots)
+        raise ValidationError(
+            field,
+            f"the shots last {parts} = {total} seconds but the duration is {duration}; "
+            "they must add up to it (or leave out --duration to use their sum)",
+        )
+
+
+def compose_prompt(prompt: str, shots: Sequence[Shot]) -> str:
+    """The prompt with the shots appended in the provider's syntax.
+
+    ``prompt`` (may be empty) describes what all shots share: the subject, the style.
+    """
+    written = " ".join(
+        f"shot {number}, {shot.seconds}, {shot.text};" for number, shot in enumerate(shots, 1)
+    )
+    return f"{prompt.strip()} {written}".strip()
+
+
+def shots_in_prompt(prompt: str) -> list[Shot]:
+    """The shots written in a prompt, in order, or [] when it has none.
+
+    Raises :class:`ValidationError` when a shot is written but unusable (no text).
+    """
+    return [Shot(int(match[2]), match[3]) for match in _SHOT_IN_PROMPT.finditer(prompt)]
