@@ -9,6 +9,7 @@ globally routable addresses (loopback is tolerated in insecure mode, for local r
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from receiver.errors import FetchError, UnsafeURL
 __all__ = [
     "FetchPolicy",
     "GuardedBackend",
+    "Opened",
     "allowed_addresses",
     "check_url",
     "guarded_client",
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 _PERMANENT_STATUSES = frozenset({401, 403, 404, 410})
+_CONTENT_RANGE = re.compile(r"bytes (?P<first>\d+)-(?P<last>\d+)/(?P<total>\d+|\*)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,20 +140,46 @@ def guarded_client(policy: FetchPolicy, *, timeout: float) -> httpx.Client:
     return httpx.Client(transport=transport, trust_env=False, timeout=httpx.Timeout(timeout))
 
 
-@contextmanager
-def open_video(client: httpx.Client, url: str, policy: FetchPolicy) -> Iterator[httpx.Response]:
-    """A streaming 200 response for ``url``, redirects followed by hand and each one checked.
+@dataclass(frozen=True, kw_only=True)
+class Opened:
+    """What a response says about the body that follows, before its first byte."""
 
+    #: What identifies this exact file at the source (see :func:`validator`).
+    validator: str | None
+    #: The whole file's length, when the source says it.
+    length: int | None
+    #: Where in the file the body starts: the asked offset for a 206, else 0.
+    offset: int
+
+
+@contextmanager
+def open_video(
+    client: httpx.Client,
+    url: str,
+    policy: FetchPolicy,
+    *,
+    start: int = 0,
+    if_range: str | None = None,
+) -> Iterator[httpx.Response]:
+    """A streaming 200 (or 206) response for ``url``, redirects followed by hand and checked.
+
+    With ``if_range`` (a validator from :func:`validator`) the file is asked for from byte
+    ``start`` on, but only if it is still that file: a source that changed it, or that does
+    not do ranges, answers 200 with the whole of it instead.
     ``client`` must come from :func:`guarded_client`: it checks every address it connects to.
     """
+    headers = {}
+    condition = _if_range_header(if_range)
+    if condition is not None:
+        headers = {"range": f"bytes={start}-", "if-range": condition}
     for _ in range(policy.max_redirects + 1):
         check_url(url, policy)
         try:
-            with client.stream("GET", url, follow_redirects=False) as response:
+            with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
-                _check_response(response, policy)
+                _check_response(response, policy, start=start if headers else None)
                 yield response
                 return
         except httpx.InvalidURL as exc:
@@ -168,20 +197,22 @@ def stream_video(
     policy: FetchPolicy,
     *,
     chunk_size: int = 256 * 1024,
-    on_open: Callable[[str | None, int | None], None] | None = None,
+    start: int = 0,
+    if_range: str | None = None,
+    on_open: Callable[[Opened], None] | None = None,
 ) -> Generator[bytes, None, None]:
     """The video's bytes, lazily: nothing is requested until the first chunk is wanted.
 
-    ``on_open`` learns the response's validator (a strong ETag, else Last-Modified) and its
-    length before the first byte, so a resumed upload can tell whether the source is still the
-    same file, and progress can be reported against the whole.
+    ``on_open`` learns the response's validator, the file's length and where the body starts
+    before the first byte, so a resumed upload can tell whether the source is still the same
+    file (and served the rest of it), and progress can be reported against the whole.
     Ends with :class:`FetchError` if the body stops short of its ``Content-Length``.
     """
-    with open_video(client, url, policy) as response:
+    with open_video(client, url, policy, start=start, if_range=if_range) as response:
         length = response.headers.get("content-length")
         expected = int(length) if length and length.isdigit() else None
         if on_open is not None:
-            on_open(validator(response.headers), expected)
+            on_open(_opened(response, expected))
         received = 0
         for chunk in response.iter_bytes(chunk_size):
             received += len(chunk)
@@ -190,17 +221,58 @@ def stream_video(
             raise FetchError(f"the download ended after {received} of {expected} bytes")
 
 
-def validator(headers: httpx.Headers) -> str | None:
-    """What identifies this exact file at the source: a strong ETag, else Last-Modified."""
+def _opened(response: httpx.Response, body_length: int | None) -> Opened:
+    if response.status_code == 206:
+        first, total = _content_range(response.headers.get("content-range", ""))
+        return Opened(validator=validator(response.headers, total), length=total, offset=first)
+    return Opened(validator=validator(response.headers, body_length), length=body_length, offset=0)
+
+
+def _content_range(value: str) -> tuple[int, int | None]:
+    """``bytes FIRST-LAST/TOTAL`` as (FIRST, TOTAL); TOTAL may be ``*`` (unknown)."""
+    match = _CONTENT_RANGE.fullmatch(value.strip())
+    if match is None:
+        raise FetchError(f"the video source answered 206 with a bad Content-Range: {value!r}")
+    total = match.group("total")
+    return int(match.group("first")), int(total) if total != "*" else None
+
+
+def _if_range_header(source_validator: str | None) -> str | None:
+    """The If-Range value for one of our validators: the strong ETag, else the date."""
+    if not source_validator:
+        return None
+    kind, _, value = source_validator.partition(":")
+    if kind == "etag":
+        return value
+    if kind == "modified":
+        return value.rpartition(":")[0] or None
+    return None
+
+
+def validator(headers: httpx.Headers, length: int | None) -> str | None:
+    """What identifies this exact file at the source: a strong ETag, else Last-Modified.
+
+    ``length`` is the whole file's (not a 206 body's), so that both answers agree.
+    """
     etag = headers.get("etag")
     if etag and not etag.startswith("W/"):
         return f"etag:{etag}"
     modified = headers.get("last-modified")
-    return f"modified:{modified}:{headers.get('content-length')}" if modified else None
+    return f"modified:{modified}:{length}" if modified else None
 
 
-def _check_response(response: httpx.Response, policy: FetchPolicy) -> None:
+def _check_response(response: httpx.Response, policy: FetchPolicy, *, start: int | None) -> None:
     status = response.status_code
+    if status == 206 and start is not None:
+        first, total = _content_range(response.headers.get("content-range", ""))
+        if first != start:
+            raise FetchError(f"asked for the video from byte {start}, got it from byte {first}")
+        if total is not None and total > policy.max_bytes:
+            raise FetchError(
+                f"the video is {total} bytes, over RECEIVER_MAX_VIDEO_BYTES ({policy.max_bytes})",
+                permanent=True,
+            )
+        return
     if status != 200:
         raise FetchError(
             f"the video source answered {status}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from receiver.errors import FetchError, ReceiverError, StorageError
 from receiver.storage import ObjectExists, ObjectStore, UploadedPart
 
-__all__ = ["BadContent", "Resume", "StoredObject", "UploadPaused", "upload_stream"]
+__all__ = ["BadContent", "Checkpoint", "Resume", "StoredObject", "UploadPaused", "upload_stream"]
 
 _MP4_SIGNATURE_OFFSET = slice(4, 8)
 
@@ -42,10 +42,22 @@ class Resume:
     upload_id: str
     part_size: int
     parts: tuple[UploadedPart, ...]
+    #: The SHA-256 state after those parts, when this process still holds it: then the
+    #: chunks start right after them (a ranged download) instead of at the first byte.
+    digest: hashlib._Hash | None = None
 
     @property
     def offset(self) -> int:
         return sum(part.size for part in self.parts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checkpoint:
+    """Where an upload stands after a stored part: enough to resume without re-reading."""
+
+    upload_id: str
+    parts: tuple[UploadedPart, ...]
+    digest: hashlib._Hash
 
 
 class UploadPaused(ReceiverError):
@@ -67,15 +79,18 @@ def upload_stream(
     resume: Resume | None = None,
     on_start: Callable[[str], None] | None = None,
     on_part: Callable[[UploadedPart], None] | None = None,
+    on_checkpoint: Callable[[Checkpoint], None] | None = None,
     in_flight: int = 2,
 ) -> StoredObject:
     """Upload ``chunks`` (the whole file, from its first byte) to ``key``.
 
     With ``resume`` the parts already stored are not sent again: their bytes are only
-    hashed, so the SHA-256 is still that of the whole file. ``on_start`` learns a new
+    hashed, so the SHA-256 is still that of the whole file; with ``resume.digest`` they are
+    not even read, and ``chunks`` start right after them. ``on_start`` learns a new
     upload's id and ``on_part`` each part once stored (the caller's journal; it may raise
-    :class:`UploadPaused` to stop at this part boundary). A failure leaves the upload open
-    for the next attempt to resume, except when the content itself is wrong.
+    :class:`UploadPaused` to stop at this part boundary), then ``on_checkpoint`` the hash
+    state after it. A failure leaves the upload open for the next attempt to resume, except
+    when the content itself is wrong.
     """
     if resume is None:
         upload_id = store.start_upload(key, content_type=content_type)
@@ -97,6 +112,7 @@ def upload_stream(
             resume=resume,
             max_bytes=max_bytes,
             on_part=on_part,
+            on_checkpoint=on_checkpoint,
             in_flight=in_flight,
         )
     except BadContent:
@@ -119,53 +135,84 @@ def _send_parts(
     resume: Resume,
     max_bytes: int | None,
     on_part: Callable[[UploadedPart], None] | None,
+    on_checkpoint: Callable[[Checkpoint], None] | None,
     in_flight: int,
 ) -> tuple[hashlib._Hash, int, list[UploadedPart]]:
-    digest = hashlib.sha256()
-    skip = resume.offset
-    size = 0
-    head = b""
+    if resume.digest is not None:
+        # A ranged download: the bytes before the offset are already hashed and stored.
+        digest, skip, check = resume.digest.copy(), 0, _VideoCheck(max_bytes, at=resume.offset)
+    else:
+        digest, skip, check = hashlib.sha256(), resume.offset, _VideoCheck(max_bytes, at=0)
     # The part being filled, as the chunks that make it: joined once, when it is full.
     filling: list[bytes] = []
     filled = 0
     sender = _PipelinedSender(
-        store, key, resume.upload_id, done=resume.parts, in_flight=in_flight, on_part=on_part
+        store,
+        key,
+        resume.upload_id,
+        done=resume.parts,
+        in_flight=in_flight,
+        on_part=on_part,
+        on_checkpoint=on_checkpoint,
     )
+
+    def send(data: bytes) -> None:
+        digest.update(data)
+        sender.send(data, digest.copy())
+
     with sender:
         for chunk in chunks:
-            digest.update(chunk)
-            if len(head) < 8:
-                head += chunk[: 8 - len(head)]
-                if len(head) == 8 and head[_MP4_SIGNATURE_OFFSET] != b"ftyp":
-                    # Retried (the source may serve the right bytes next time), never resumed.
-                    raise BadContent("the download is not an MP4 file (no 'ftyp' box at the start)")
-            stored_from = max(0, skip - size)
-            size += len(chunk)
-            if max_bytes is not None and size > max_bytes:
-                raise BadContent(f"the video is larger than {max_bytes} bytes", permanent=True)
-            if stored_from >= len(chunk):
-                continue  # already stored by an earlier attempt: hashed, not sent again
+            stored_from = max(0, skip - check.size)
+            check.see(chunk)
+            if stored_from:
+                # Already stored by an earlier attempt: hashed, not sent again.
+                digest.update(chunk[:stored_from])
             piece = chunk[stored_from:] if stored_from else chunk
+            if not piece:
+                continue
             filling.append(piece)
             filled += len(piece)
             if filled >= resume.part_size:
                 data = b"".join(filling)
                 while len(data) >= resume.part_size:
-                    sender.send(data[: resume.part_size])
+                    send(data[: resume.part_size])
                     data = data[resume.part_size :]
                 filling, filled = ([data], len(data)) if data else ([], 0)
-        if size == 0:
-            raise BadContent("the download was empty")
-        if size < 8:
-            raise BadContent("the download is too short to be an MP4 file")
-        if size < skip:
-            raise FetchError(
-                f"the download ended after {size} bytes, before the {skip} already stored"
-            )
+        check.end(stored=skip)
         if filled or not sender.parts:
-            sender.send(b"".join(filling))
+            send(b"".join(filling))
         parts = sender.finish()
-    return digest, size, parts
+    return digest, check.size, parts
+
+
+class _VideoCheck:
+    """What the bytes must be: an MP4 (an ``ftyp`` box first), within the size cap, whole."""
+
+    def __init__(self, max_bytes: int | None, *, at: int) -> None:
+        self._max_bytes = max_bytes
+        #: Bytes of the file seen so far (a ranged download starts past the signature).
+        self.size = at
+        self._head = b"" if at == 0 else None
+
+    def see(self, chunk: bytes) -> None:
+        if self._head is not None and len(self._head) < 8:
+            self._head += chunk[: 8 - len(self._head)]
+            if len(self._head) == 8 and self._head[_MP4_SIGNATURE_OFFSET] != b"ftyp":
+                # Retried (the source may serve the right bytes next time), never resumed.
+                raise BadContent("the download is not an MP4 file (no 'ftyp' box at the start)")
+        self.size += len(chunk)
+        if self._max_bytes is not None and self.size > self._max_bytes:
+            raise BadContent(f"the video is larger than {self._max_bytes} bytes", permanent=True)
+
+    def end(self, *, stored: int) -> None:
+        if self.size == 0:
+            raise BadContent("the download was empty")
+        if self.size < 8:
+            raise BadContent("the download is too short to be an MP4 file")
+        if self.size < stored:
+            raise FetchError(
+                f"the download ended after {self.size} bytes, before the {stored} already stored"
+            )
 
 
 class _PipelinedSender:
@@ -185,26 +232,29 @@ class _PipelinedSender:
         done: tuple[UploadedPart, ...],
         in_flight: int,
         on_part: Callable[[UploadedPart], None] | None,
+        on_checkpoint: Callable[[Checkpoint], None] | None,
     ) -> None:
         self._store = store
         self._key = key
         self._upload_id = upload_id
         self._in_flight = max(1, in_flight)
         self._on_part = on_part
+        self._on_checkpoint = on_checkpoint
         self.parts = list(done)
         self._next_number = len(done) + 1
-        self._pending: deque[Future[UploadedPart]] = deque()
+        self._pending: deque[tuple[Future[UploadedPart], hashlib._Hash]] = deque()
         self._journal_failed = False
         self._pool = ThreadPoolExecutor(self._in_flight, thread_name_prefix="part-upload")
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes, digest_after: hashlib._Hash) -> None:
         while len(self._pending) >= self._in_flight:
             self._collect_oldest()
         number = self._next_number
         self._next_number += 1
-        self._pending.append(
-            self._pool.submit(self._store.upload_part, self._key, self._upload_id, number, data)
+        future = self._pool.submit(
+            self._store.upload_part, self._key, self._upload_id, number, data
         )
+        self._pending.append((future, digest_after))
 
     def finish(self) -> list[UploadedPart]:
         while self._pending:
@@ -212,7 +262,8 @@ class _PipelinedSender:
         return self.parts
 
     def _collect_oldest(self) -> None:
-        part = self._pending.popleft().result()
+        future, digest_after = self._pending.popleft()
+        part = future.result()
         self.parts.append(part)
         if self._on_part:
             try:
@@ -220,6 +271,10 @@ class _PipelinedSender:
             except BaseException:
                 self._journal_failed = True
                 raise
+        if self._on_checkpoint:
+            self._on_checkpoint(
+                Checkpoint(upload_id=self._upload_id, parts=tuple(self.parts), digest=digest_after)
+            )
 
     def __enter__(self) -> _PipelinedSender:
         return self
@@ -234,7 +289,7 @@ class _PipelinedSender:
                 with contextlib.suppress(Exception):
                     self.finish()
         finally:
-            for future in self._pending:
+            for future, _ in self._pending:
                 future.cancel()
             self._pool.shutdown(wait=True)
             self._pending.clear()

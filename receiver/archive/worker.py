@@ -16,15 +16,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import structlog
 
 from receiver import clock, events, metrics, providers
 from receiver.archive.confirm import confirmed_video_url
-from receiver.archive.fetch import FetchPolicy, guarded_client, stream_video
+from receiver.archive.fetch import FetchPolicy, Opened, guarded_client, stream_video
 from receiver.archive.journal import LeaseLost, UploadJournal
-from receiver.archive.upload import StoredObject, UploadPaused, upload_stream
+from receiver.archive.upload import Checkpoint, StoredObject, UploadPaused, upload_stream
 from receiver.config import Settings
 from receiver.errors import ConfirmationError, FetchError, StorageError
 from receiver.housekeeping import Housekeeper
@@ -71,6 +72,9 @@ class ArchiveWorker:
         self._threads: list[threading.Thread] = []
         self._housekeeper = Housekeeper.for_worker(db, settings, self._provider_for)
         self._journal = UploadJournal(db, store, owner=self.worker_id, lease=self._lease)
+        #: Per job, the hash state after its last stored part, so that a retry in this
+        #: process fetches only the rest of the file. Lost on restart (then it is re-read).
+        self._checkpoints: dict[str, Checkpoint] = {}
 
     # ── lifecycle ──
 
@@ -192,24 +196,45 @@ class ArchiveWorker:
     def _download_and_upload(self, task: ArchiveTask, url: str, key: str) -> StoredObject:
         part_size = self._settings.part_size
         resume = self._journal.resumable(task, key, part_size)
-        seen: list[str | None] = []
-        total: list[int | None] = []
-
-        def opened(validator: str | None, length: int | None) -> None:
-            seen.append(validator)
-            total.append(length)
-
+        checkpoint = self._checkpoints.pop(task.job_id, None)
+        if resume is not None and checkpoint is not None and checkpoint.parts == resume.parts:
+            # This process still holds the hash of the stored prefix: fetch only the rest.
+            resume = replace(resume, digest=checkpoint.digest.copy())
+        opened: list[Opened] = []
         # The download is lazy: it starts only once the upload is open, so an unreachable
         # store fails the attempt before the source is touched (one video, one download).
-        download = stream_video(self._http, url, self._policy, chunk_size=_CHUNK, on_open=opened)
+        # A resume asks for the rest of the file only if it is still the same file (If-Range).
+        download = stream_video(
+            self._http,
+            url,
+            self._policy,
+            chunk_size=_CHUNK,
+            start=resume.offset if resume is not None and resume.digest is not None else 0,
+            if_range=task.source_validator if resume is not None else None,
+            on_open=opened.append,
+        )
         chunks: Iterator[bytes] = download
         if resume is not None:
             # Peek, to learn whether the source still serves the file the parts came from.
             first = next(download, b"")
-            if seen[0] is None or seen[0] != task.source_validator:
-                log.info("archive.source_changed", before=task.source_validator, now=seen[0])
+            answer = opened[0] if opened else None
+            if (
+                answer is None
+                or answer.validator is None
+                or answer.validator != task.source_validator
+            ):
+                log.info(
+                    "archive.source_changed",
+                    before=task.source_validator,
+                    now=answer.validator if answer else None,
+                )
                 self._journal.discard(task, key)
                 resume = None
+                if answer is not None and answer.offset != 0:
+                    raise FetchError("the source served part of a file that is not the same one")
+            elif answer.offset == 0 and resume.digest is not None:
+                # The same file, but the source does not do ranges: hash the prefix again.
+                resume = replace(resume, digest=None)
             chunks = itertools.chain([first], download)
 
         def on_start(upload_id: str) -> None:
@@ -217,22 +242,34 @@ class ArchiveWorker:
 
         def on_part(part: UploadedPart) -> None:
             if resume is None and part.number == 1:
-                self._journal.source_seen(task, seen[0] if seen else None)
-            self._journal.part_done(task, part, total=total[0] if total else None)
+                self._journal.source_seen(task, opened[0].validator if opened else None)
+            self._journal.part_done(task, part, total=opened[0].length if opened else None)
             if self._stopping.is_set():
                 raise UploadPaused("stopping at a part boundary; the upload will be resumed")
 
-        return upload_stream(
-            self._store,
-            key,
-            self._renewing(task, chunks, closing=download),
-            part_size=part_size,
-            max_bytes=self._settings.max_video_bytes,
-            resume=resume,
-            on_start=on_start,
-            on_part=on_part,
-            in_flight=self._settings.parts_in_flight,
-        )
+        def on_checkpoint(checkpoint: Checkpoint) -> None:
+            self._checkpoints[task.job_id] = checkpoint
+
+        try:
+            return upload_stream(
+                self._store,
+                key,
+                self._renewing(task, chunks, closing=download),
+                part_size=part_size,
+                max_bytes=self._settings.max_video_bytes,
+                resume=resume,
+                on_start=on_start,
+                on_part=on_part,
+                on_checkpoint=on_checkpoint,
+                in_flight=self._settings.parts_in_flight,
+            )
+        except (FetchError, StorageError):
+            raise  # the checkpoint stays, for the retry in this process
+        except BaseException:
+            self._checkpoints.pop(task.job_id, None)
+            raise
+        else:
+            self._checkpoints.pop(task.job_id, None)
 
     def _renewing(
         self, task: ArchiveTask, chunks: Iterator[bytes], *, closing: Generator[bytes, None, None]
