@@ -33,11 +33,14 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
     rows = read_rows(args.source, defaults=defaults)
     ctx = context(settings)
     try:
-        report = batch.prepare_rows(ctx, rows, base_dir=args.source.parent)
+        report = batch.prepare_rows(
+            ctx, rows, base_dir=args.source.parent, provider_name=args.provider
+        )
         budget = budget_state(ctx)
         if args.dry_run:
             _print_report(report, args, budget=budget, dry_run=True)
-            return 0 if report.all_ok else 1
+            fits = budget is None or report.credits("ready") <= budget["remaining"]
+            return 0 if report.all_ok and fits else 1
         after = _last_event_seq(ctx) if args.wait else 0
         with progress(report.count("ready"), "submitting") as bar:
             batch.submit_rows(
@@ -87,7 +90,7 @@ def _print_report(
 ) -> None:
     rows = sorted(report.rows, key=lambda row: row.line)
     summary = {
-        "rows": len(rows),
+        "total": len(rows),
         **{
             outcome: report.count(outcome)
             for outcome in ("ready", "invalid", "refused", "submitted", "stored", "not_stored")
@@ -109,10 +112,10 @@ def _print_report(
     counts = ", ".join(
         f"{count} {outcome.replace('_', ' ')}"
         for outcome, count in summary.items()
-        if outcome not in {"rows", "credits", "rate_limited"}
+        if outcome not in {"total", "credits", "rate_limited"}
     )
     verb = "would cost" if dry_run else "cost"
-    print(f"{summary['rows']} rows: {counts}; {verb} {summary['credits']:g} credits", end="")
+    print(f"{summary['total']} rows: {counts}; {verb} {summary['credits']:g} credits", end="")
     print(f"; {report.rate_limited} rate limits honoured" if report.rate_limited else "")
     if budget is not None:
         print(budget_line(budget, cost=summary["credits"] if dry_run else None))

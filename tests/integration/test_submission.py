@@ -1,0 +1,164 @@
+"""Submitting with real parts: images staged in SeaweedFS, the budget and the cost report on
+both databases, 429s honoured, against the provider simulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from receiver import clock
+from receiver.config import Settings
+from receiver.context import Context
+from receiver.errors import ProviderRateLimited
+from receiver.seaweed import SeaweedFS
+from receiver.simulator import SimulatorConfig, create_app
+from receiver.submission import cost
+from receiver.submission.budget import BudgetExceeded
+from receiver.submission.images import check_image, stage_image
+from receiver.submission.pacing import Pacer
+from receiver.submission.spec import JobSpec, prepare, submit_prepared
+from tests.conftest import make_env, run_sql, s3_env
+from tests.servers import run_server
+
+pytestmark = pytest.mark.integration
+
+#: Tasks that never finish during a test: only the create answers matter here.
+SIMULATOR = SimulatorConfig(delay=600, allow_http_callbacks=True, allow_private_callbacks=True)
+
+
+@pytest.fixture
+def simulator() -> Iterator[tuple[str, httpx.Client]]:
+    with run_server(create_app(SIMULATOR)) as url, httpx.Client(base_url=url) as client:
+        yield url, client
+
+
+def context(tmp_path: Path, **env: str) -> Context:
+    return Context(Settings.from_env(make_env(tmp_path, **env)))
+
+
+def test_a_local_image_is_staged_once_and_served_by_its_presigned_url(
+    tmp_path: Path, seaweedfs: SeaweedFS
+) -> None:
+    path = tmp_path / "frame.png"
+    Image.new("RGB", (640, 360), (10, 120, 200)).save(path, "PNG")
+    ctx = context(tmp_path, **s3_env(seaweedfs))
+    try:
+        ctx.store.ensure_bucket()
+        image = check_image(path)
+        first = stage_image(ctx.store, image, prefix="inputs/", expires_in=600)
+        again = stage_image(ctx.store, image, prefix="inputs/", expires_in=600)
+        assert first.key == again.key == f"inputs/{image.sha256}.png"
+        assert first.uri == f"s3://{ctx.settings.s3_bucket}/{first.key}"
+        fetched = httpx.get(first.url, timeout=10)
+        assert fetched.status_code == 200
+        assert fetched.content == path.read_bytes()
+        head = ctx.store.head(first.key)
+        assert head is not None
+        assert head["ContentType"] == "image/png"
+        assert ctx.store.open_uploads("inputs/") == []
+        # Without the signature the bucket refuses: the URL itself is the permission.
+        assert httpx.get(first.url.split("?")[0], timeout=10).status_code == 403
+    finally:
+        ctx.close()
+
+
+def test_an_image_job_records_where_its_frame_lives_not_the_signed_url(
+    tmp_path: Path, seaweedfs: SeaweedFS, simulator: tuple[str, httpx.Client]
+) -> None:
+    path = tmp_path / "frame.jpg"
+    Image.new("RGB", (720, 1280), (240, 200, 10)).save(path, "JPEG")
+    ctx = context(tmp_path, **s3_env(seaweedfs), EVOLINK_BASE_URL=simulator[0])
+    try:
+        ctx.store.ensure_bucket()
+        prepared = prepare(ctx, JobSpec(prompt="the sun rises", image=str(path)))
+        assert prepared.request.model == "kling-v3-turbo-image-to-video"
+        job = submit_prepared(ctx, prepared)
+        assert job.params["image"].startswith(f"s3://{ctx.settings.s3_bucket}/inputs/")
+        assert job.params["image"].endswith(".jpg")
+        assert "image_url" not in job.params
+        assert "Signature" not in json.dumps(job.params)
+    finally:
+        ctx.close()
+
+
+def test_the_budget_refuses_what_does_not_fit_and_costs_add_up(
+    tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
+) -> None:
+    url, sim = simulator
+    # 36 (5 s, 720p) + 45 (5 s, 1080p) + 21.6 (3 s, 720p) = 102.6: exactly the limit.
+    ctx = context(
+        tmp_path,
+        RECEIVER_DATABASE_URL=database_url,
+        EVOLINK_BASE_URL=url,
+        RECEIVER_MAX_CREDITS_PER_DAY="102.6",
+    )
+    try:
+        five = submit_prepared(ctx, prepare(ctx, JobSpec(prompt="a lantern")))
+        hd = submit_prepared(ctx, prepare(ctx, JobSpec(prompt="a kite", quality="1080p")))
+        assert (five.credits_reserved, hd.credits_reserved) == (36.0, 45.0)
+        short = prepare(ctx, JobSpec(prompt="a boat", duration=3))
+        assert short.credits == 21.6
+        submit_prepared(ctx, short)
+        with pytest.raises(BudgetExceeded) as refused:
+            submit_prepared(ctx, prepare(ctx, JobSpec(prompt="one more", duration=3)))
+        assert "102.6 of today's 102.6" in refused.value.message
+        assert "RECEIVER_MAX_CREDITS_PER_DAY" in refused.value.message
+        # Refused before anything was recorded or sent.
+        assert len(run_sql(ctx.db, "SELECT id FROM jobs")) == 3
+        assert len(sim.get("/_simulator/stats").json()["tasks"]) == 3
+
+        since = clock.now() - timedelta(days=1)
+        (by_model,) = cost.spending(ctx, since=since, by="model")
+        assert (by_model.key, by_model.jobs, by_model.credits) == (
+            "kling-v3-turbo-text-to-video",
+            3,
+            102.6,
+        )
+        assert by_model.estimated_jobs == 0
+        (by_day,) = cost.spending(ctx, since=since, by="day")
+        assert by_day.key == clock.now().strftime("%Y-%m-%d")
+        assert by_day.credits == 102.6
+    finally:
+        ctx.close()
+
+
+def test_a_refused_submission_costs_nothing_and_an_unconfirmed_one_its_estimate(
+    tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
+) -> None:
+    url, sim = simulator
+    ctx = context(tmp_path, RECEIVER_DATABASE_URL=database_url, EVOLINK_BASE_URL=url)
+    try:
+        sim.patch("/_simulator/config", json={"rate_limit_next": 1})
+        with pytest.raises(ProviderRateLimited):
+            submit_prepared(ctx, prepare(ctx, JobSpec(prompt="too soon")))
+        job = submit_prepared(ctx, prepare(ctx, JobSpec(prompt="a lantern", duration=4)))
+        # As if the provider's answer had carried no usage: our estimate stands in.
+        run_sql(ctx.db, "UPDATE jobs SET credits_reserved = NULL WHERE id = :id", id=job.id)
+        (line,) = cost.spending(ctx, since=clock.now() - timedelta(hours=1))
+        assert (line.jobs, line.credits, line.estimated_jobs) == (1, 28.8, 1)
+    finally:
+        ctx.close()
+
+
+def test_429s_are_retried_for_the_same_job(
+    tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
+) -> None:
+    url, sim = simulator
+    ctx = context(tmp_path, RECEIVER_DATABASE_URL=database_url, EVOLINK_BASE_URL=url)
+    try:
+        sim.patch("/_simulator/config", json={"rate_limit_next": 2})
+        pacer = Pacer(max_pause=0.05)
+        job = submit_prepared(ctx, prepare(ctx, JobSpec(prompt="patience")), pacer=pacer)
+        assert job.status == "pending"
+        assert pacer.rate_limited == 2
+        assert len(run_sql(ctx.db, "SELECT id FROM jobs")) == 1
+        types = [row["type"] for row in run_sql(ctx.db, "SELECT type FROM events ORDER BY seq")]
+        assert types == ["job.submitted"]
+    finally:
+        ctx.close()
