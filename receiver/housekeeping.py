@@ -3,6 +3,8 @@
 - the watchdog (every ``RECEIVER_WATCHDOG_INTERVAL``): jobs whose callback is overdue are
   asked about and recovered through the task API;
 - outbound notifications (every second): each job's final event, signed, to subscribers;
+- warning about archives whose link expires within ``RECEIVER_DEADLINE_WARNING`` (every
+  minute), once per job;
 - purging rejected deliveries older than ``RECEIVER_REJECTED_RETENTION`` (every 10 minutes),
   so junk sent to the callback routes cannot grow the delivery log without bound.
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from receiver.archive.deadlines import warn_near_deadlines
 from receiver.config import Settings
 from receiver.deliveries import purge_rejected
 from receiver.providers.base import Provider
@@ -51,6 +54,11 @@ class Housekeeper:
                 Chore("watchdog", settings.watchdog_interval, watchdog.run_once),
                 Chore(
                     "purge_rejected", 600.0, lambda: purge_rejected(db, settings.rejected_retention)
+                ),
+                Chore(
+                    "deadline_warning",
+                    60.0,
+                    lambda: warn_near_deadlines(db, settings.deadline_warning),
                 ),
             ]
         )

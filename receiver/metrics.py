@@ -21,6 +21,7 @@ __all__ = [
     "ARCHIVE_BYTES",
     "ARCHIVE_SECONDS",
     "CALLBACKS",
+    "DEADLINE_WARNINGS",
     "NOTIFICATIONS",
     "REGISTRY",
     "registry_for",
@@ -46,6 +47,12 @@ NOTIFICATIONS = Counter(
     "Outbound notification attempts by resulting state "
     "(delivered, pending = will retry, failed, disabled).",
     ["state"],
+    registry=REGISTRY,
+)
+DEADLINE_WARNINGS = Counter(
+    "receiver_archive_deadline_warnings",
+    "Jobs whose video link was about to expire (less than RECEIVER_DEADLINE_WARNING left) "
+    "while their archive was unfinished; each job counts once.",
     registry=REGISTRY,
 )
 ARCHIVE_BYTES = Counter(

@@ -64,6 +64,10 @@ def asset_json(asset: Asset | None) -> dict[str, Any] | None:
         "sha256": asset.sha256,
         "content_type": asset.content_type,
         "stored_at": _iso(asset.stored_at),
+        "duration_seconds": asset.duration_seconds,
+        "width": asset.width,
+        "height": asset.height,
+        "codec": asset.codec,
     }
 
 
@@ -200,6 +204,7 @@ def text_details(details: JobDetails) -> str:
             f"asset     {a.uri}",
             f"size      {a.size_bytes} bytes ({_size(a.size_bytes)})",
             f"sha256    {a.sha256}",
+            f"video     {_video_facts(a)}",
             f"stored    {_iso(a.stored_at)}",
         ]
     if details.events:
@@ -213,3 +218,18 @@ def text_details(details: JobDetails) -> str:
             for d in details.deliveries
         ]
     return "\n".join(lines)
+
+
+def _video_facts(asset: Asset) -> str:
+    """``h264 1920x1080, 5.0 s``, or what is known of it."""
+    parts = []
+    if asset.codec:
+        parts.append(asset.codec)
+    if asset.width and asset.height:
+        parts.append(f"{asset.width}x{asset.height}")
+    facts = " ".join(parts)
+    if asset.duration_seconds is not None:
+        facts = (
+            f"{facts}, {asset.duration_seconds:g} s" if facts else f"{asset.duration_seconds:g} s"
+        )
+    return facts or "(unknown: the file could not be read)"

@@ -208,6 +208,23 @@ class ObjectStore:
         finally:
             body.close()
 
+    def read_range(self, key: str, first: int, last: int) -> bytes:
+        """Bytes ``first`` to ``last`` (both included) of the object at ``key``."""
+        response = self._call(
+            f"reading {key}",
+            self._client.get_object,
+            Bucket=self.bucket,
+            Key=key,
+            Range=f"bytes={first}-{last}",
+        )
+        body = response["Body"]
+        try:
+            return bytes(body.read())
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap(exc, f"reading {key}") from exc
+        finally:
+            body.close()
+
     def presigned_url(self, key: str, *, expires_in: int = 3600) -> str:
         return self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in

@@ -25,6 +25,7 @@ from receiver import clock, events, metrics, providers
 from receiver.archive.confirm import confirmed_video_url
 from receiver.archive.fetch import FetchPolicy, Opened, guarded_client, stream_video
 from receiver.archive.journal import LeaseLost, UploadJournal
+from receiver.archive.probe import VideoFacts, probe
 from receiver.archive.upload import Checkpoint, StoredObject, UploadPaused, upload_stream
 from receiver.config import Settings
 from receiver.errors import ConfirmationError, FetchError, StorageError
@@ -172,7 +173,7 @@ class ArchiveWorker:
             log.exception("archive.unexpected_error")
             self._failed(task, key, FetchError(f"unexpected error: {exc!r}", permanent=True))
             return
-        self._record_stored(task, stored)
+        self._record_stored(task, stored, probe(self._store, stored.key, stored.size))
         metrics.ARCHIVE_SECONDS.observe(time.monotonic() - started)
 
     def _source_url(self, task: ArchiveTask, job: Job) -> str:
@@ -302,7 +303,7 @@ class ArchiveWorker:
 
     # ── outcomes ──
 
-    def _record_stored(self, task: ArchiveTask, stored: StoredObject) -> None:
+    def _record_stored(self, task: ArchiveTask, stored: StoredObject, facts: VideoFacts) -> None:
         now = clock.to_db(clock.now())
         with self._db.transaction() as conn:
             if not self._finish(conn, task, "done", None, now):
@@ -321,6 +322,10 @@ class ArchiveWorker:
                 content_type="video/mp4",
                 etag=stored.etag,
                 now=now,
+                duration_seconds=facts.duration_seconds,
+                width=facts.width,
+                height=facts.height,
+                codec=facts.codec,
             )
             conn.execute("mark_job_stored", id=task.job_id, now=now)
             events.append(
@@ -331,6 +336,10 @@ class ArchiveWorker:
                 key=stored.key,
                 size=stored.size,
                 sha256=stored.sha256,
+                duration_seconds=facts.duration_seconds,
+                width=facts.width,
+                height=facts.height,
+                codec=facts.codec,
             )
         self._journal.sweep(stored.key)
         metrics.ARCHIVES.labels("stored").inc()

@@ -79,6 +79,11 @@ class Asset:
     content_type: str
     etag: str | None
     stored_at: datetime
+    #: Read from the stored file; None when it could not be.
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = None
 
     @property
     def uri(self) -> str:
@@ -95,6 +100,10 @@ class Asset:
             content_type=row["content_type"],
             etag=row["etag"],
             stored_at=clock.from_db(row["stored_at"]),
+            duration_seconds=row["duration_seconds"],
+            width=row["width"],
+            height=row["height"],
+            codec=row["codec"],
         )
 
 

@@ -18,7 +18,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from structlog.testing import capture_logs
 
-from receiver import clock
+from receiver import clock, metrics
+from receiver.archive.deadlines import warn_near_deadlines
+from receiver.archive.probe import VideoFacts, probe
 from receiver.archive.upload import upload_stream
 from receiver.archive.worker import ArchiveWorker
 from receiver.config import Settings
@@ -308,8 +310,20 @@ def test_worker_archives_a_completed_job(
     assert asset["size_bytes"] == len(src.data)
     assert str(asset["object_key"]).endswith(f"/{job_id}.mp4")
     assert digest_of(store, str(asset["object_key"])) == asset["sha256"]
+    # The facts FFmpeg reads from the stored object: the bundled 2 s 320x180 H.264 sample.
+    assert (asset["codec"], asset["width"], asset["height"]) == ("h264", 320, 180)
+    assert asset["duration_seconds"] == pytest.approx(2.0, abs=0.05)
     assert src.hits == 1
     worker.stop()
+
+
+def test_video_facts_of_an_unreadable_file_are_left_empty(store: ObjectStore) -> None:
+    # An 'ftyp' box and then noise: stored all the same, since the facts describe, not judge.
+    noise = b"\x00\x00\x00\x10ftypisom\x00\x00\x02\x00" + random.Random(3).randbytes(6 * MiB)
+    stored = upload_stream(store, "t/noise.mp4", chunks(noise), part_size=5 * MiB)
+    with capture_logs() as logs:
+        assert probe(store, stored.key, stored.size) == VideoFacts()
+    assert [e["event"] for e in logs] == ["archive.probe_failed"]
 
 
 def test_worker_retries_a_flaky_source_with_backoff(
@@ -451,6 +465,25 @@ def test_worker_expires_a_job_past_its_link_deadline(
     assert "expired" in str(job["attention"])
     assert src.hits == 0
     worker.stop()
+
+
+def test_archives_near_their_deadline_are_warned_about_once_each(
+    worker_db: Database, source: tuple[Source, str]
+) -> None:
+    _src, url = source
+    soon = completed_job(worker_db, url, deadline_in=1800)
+    later = completed_job(worker_db, url, deadline_in=5 * 3600)
+    finished = completed_job(worker_db, url, deadline_in=600)
+    run_sql(worker_db, "UPDATE archive_tasks SET state = 'done' WHERE job_id = :j", j=finished)
+    before = metrics.DEADLINE_WARNINGS._value.get()
+    with capture_logs() as logs:
+        assert warn_near_deadlines(worker_db, 2 * 3600) == 1
+        assert warn_near_deadlines(worker_db, 2 * 3600) == 0  # once per job
+    (warning,) = [e for e in logs if e["event"] == "archive.deadline_near"]
+    assert warning["job_id"] == soon
+    assert 1700 < warning["margin_seconds"] <= 1800
+    assert metrics.DEADLINE_WARNINGS._value.get() == before + 1
+    assert row(worker_db, "get_archive_task", later)["deadline_warned_at"] is None
 
 
 def test_private_addresses_are_refused_outside_insecure_mode(

@@ -267,6 +267,16 @@ SET state = 'queued', attempts = 0, not_before = :now, deadline_at = :deadline_a
     lease_expires_at = NULL, updated_at = :now
 WHERE job_id = :job_id AND state IN ('failed', 'expired');
 
+-- name: archives_near_deadline
+SELECT job_id, deadline_at, state, attempts, last_error FROM archive_tasks
+WHERE state IN ('queued', 'running') AND deadline_warned_at IS NULL AND deadline_at < :horizon
+ORDER BY deadline_at
+LIMIT 500;
+
+-- name: mark_deadline_warned
+UPDATE archive_tasks SET deadline_warned_at = :now
+WHERE job_id = :job_id AND deadline_warned_at IS NULL;
+
 -- name: archive_queue_state
 SELECT SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END) AS queued,
        SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running,
@@ -287,8 +297,10 @@ SELECT * FROM archive_tasks WHERE job_id = :job_id;
 -- ───────────────────────────── assets ─────────────────────────────
 
 -- name: insert_asset
-INSERT INTO assets (job_id, bucket, object_key, size_bytes, sha256, content_type, etag, stored_at)
-VALUES (:job_id, :bucket, :object_key, :size_bytes, :sha256, :content_type, :etag, :now);
+INSERT INTO assets (job_id, bucket, object_key, size_bytes, sha256, content_type, etag, stored_at,
+                    duration_seconds, width, height, codec)
+VALUES (:job_id, :bucket, :object_key, :size_bytes, :sha256, :content_type, :etag, :now,
+        :duration_seconds, :width, :height, :codec);
 
 -- name: get_asset
 SELECT * FROM assets WHERE job_id = :job_id;

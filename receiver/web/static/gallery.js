@@ -71,9 +71,14 @@ function render(job, fresh = false) {
   status.className = `status ${job.status}`;
   card.querySelector("time").textContent = new Date(job.created_at).toLocaleString();
   card.querySelector(".prompt").textContent = job.prompt;
-  const duration = job.params && job.params.duration ? `${job.params.duration}s` : "";
+  const asset = job.asset;
+  const seconds = asset && asset.duration_seconds != null ? asset.duration_seconds
+    : job.params && job.params.duration;
+  const duration = seconds ? `${seconds}s` : "";
+  const resolution = asset && asset.width && asset.height ? `${asset.width}×${asset.height}` : "";
   card.querySelector(".facts").textContent =
-    [job.model, duration, job.asset ? size(job.asset.size_bytes) : ""].filter(Boolean).join(" · ");
+    [job.model, duration, resolution, asset ? size(asset.size_bytes) : ""]
+      .filter(Boolean).join(" · ");
   card.querySelector(".attention").textContent =
     job.attention || (job.error && job.error.message) || "";
   const actions = card.querySelector(".actions");

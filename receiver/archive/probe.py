@@ -1,0 +1,94 @@
+"""Video facts (duration, width, height, codec) read from the stored object itself.
+
+FFmpeg's demuxer (through PyAV) reads the container's headers; it seeks about the file as
+players do, so the object is read through ranged GETs, a few blocks of it, never downloaded
+whole. Facts are a description, not a check: a file they cannot be read from is stored all
+the same, its facts left empty and the reason logged.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import av
+import structlog
+
+from receiver.errors import StorageError
+from receiver.storage import ObjectStore
+
+__all__ = ["VideoFacts", "probe"]
+
+log = structlog.get_logger(__name__)
+
+#: Each ranged read of the object fetches at least this much (the demuxer reads in small bits).
+_BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class VideoFacts:
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = None
+
+
+def probe(store: ObjectStore, key: str, size: int) -> VideoFacts:
+    """The facts of the video stored at ``key`` (``size`` bytes); empty ones if unreadable."""
+    reader = io.BufferedReader(_RangedObject(store, key, size), buffer_size=_BLOCK)
+    try:
+        with av.open(reader, mode="r") as container:
+            return _facts(container)
+    except (av.FFmpegError, StorageError, OSError, ValueError) as exc:
+        log.warning("archive.probe_failed", key=key, error=str(exc))
+        return VideoFacts()
+
+
+def _facts(container: Any) -> VideoFacts:
+    duration = container.duration / av.time_base if container.duration else None
+    if not container.streams.video:
+        return VideoFacts(duration_seconds=duration)
+    stream = container.streams.video[0]
+    if duration is None and stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    context = stream.codec_context
+    return VideoFacts(
+        duration_seconds=round(duration, 3) if duration is not None else None,
+        width=context.width or None,
+        height=context.height or None,
+        codec=context.name,
+    )
+
+
+class _RangedObject(io.RawIOBase):
+    """A read-only, seekable file over an S3 object, each read one ranged GET."""
+
+    def __init__(self, store: ObjectStore, key: str, size: int) -> None:
+        self._store = store
+        self._key = key
+        self._size = size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self._size - self._position)
+        if wanted <= 0:
+            return 0
+        data = self._store.read_range(self._key, self._position, self._position + wanted - 1)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
