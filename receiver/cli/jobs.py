@@ -13,6 +13,7 @@ from receiver.cli.costs import add_costs
 from receiver.config import Settings
 from receiver.errors import ValidationError
 from receiver.lifecycle import DeliveryOutcome, JobStatus
+from receiver.providers import PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from receiver.context import Context
@@ -52,7 +53,15 @@ def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     submit.add_argument("--aspect-ratio", help="16:9 (default), 9:16 or 1:1")
     submit.add_argument("--quality", help="720p (default) or 1080p (1.25x the credits)")
-    submit.add_argument("--model", help="model id (default: Kling 3.0 Turbo for the input)")
+    submit.add_argument(
+        "--model", help="model id (default: Kling 3.0 Turbo on EvoLink, kling-v3 on Kling)"
+    )
+    submit.add_argument(
+        "--provider",
+        choices=PROVIDER_NAMES,
+        default="evolink",
+        help="the API that makes the video: EvoLink (default) or Kling's own (KLING_* settings)",
+    )
     submit.add_argument("--negative-prompt", help="what the video should avoid")
     submit.add_argument("--sound", choices=["on", "off"], help="sound, on models that have it")
     submit.add_argument("--json", action="store_true", help="print the job as JSON")
@@ -136,6 +145,9 @@ def add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "RECEIVER_TOKEN_MAX_AGE.",
     )
     callback_url.add_argument("--label", help="a name shown on the jobs it creates")
+    callback_url.add_argument(
+        "--provider", choices=PROVIDER_NAMES, default="evolink", help="whose callbacks it takes"
+    )
     callback_url.set_defaults(run=_callback_url)
 
     deliveries = commands.add_parser(
@@ -174,7 +186,7 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
     )
     ctx = context(settings)
     try:
-        prepared = prepare(ctx, spec)
+        prepared = prepare(ctx, spec, provider_name=args.provider)
         if args.dry_run:
             return _dry_run(ctx, prepared, as_json=args.json)
         job = submit_prepared(ctx, prepared)
@@ -332,7 +344,7 @@ def _callback_url(settings: Settings, args: argparse.Namespace) -> int:
     from receiver.tokens import CallbackClaims
 
     ctx = context(settings)
-    claims = CallbackClaims(provider="evolink", label=args.label)
+    claims = CallbackClaims(provider=args.provider, label=args.label)
     print(ctx.signer.callback_url(settings.require_public_url(), claims))
     return 0
 

@@ -25,6 +25,7 @@ from receiver.errors import (
 )
 from receiver.jobs import JobDetails
 from receiver.lifecycle import JobStatus
+from receiver.providers import PROVIDER_NAMES
 from receiver.providers.base import JobRequest
 from receiver.web.api import bad_request
 from receiver.web.auth import authorize
@@ -54,14 +55,19 @@ def _not_found(message: str) -> JSONResponse:
     return JSONResponse({"error": "not_found", "message": message}, 404)
 
 
-def _job_request(payload: Any) -> JobRequest:
+def _job_request(payload: Any) -> tuple[JobRequest, str]:
+    """The request of a submission body, and the provider it names (EvoLink by default)."""
     if not isinstance(payload, dict):
         raise ValidationError("body", "must be a JSON object")
+    payload = dict(payload)
+    provider = payload.pop("provider", "evolink")
+    if provider not in PROVIDER_NAMES:
+        raise ValidationError("provider", f"one of {', '.join(PROVIDER_NAMES)}")
     if unknown := set(payload) - _REQUEST_FIELDS:
         raise ValidationError("body", f"unknown fields: {', '.join(sorted(unknown))}")
     if not isinstance(payload.get("prompt"), str):
         raise ValidationError("prompt", "a string is required")
-    return JobRequest(**payload)
+    return JobRequest(**payload), provider
 
 
 def _refusal(exc: ReceiverError) -> JSONResponse:
@@ -88,8 +94,10 @@ async def submit(request: Request) -> Response:
         return denied
     ctx: Context = request.app.state.ctx
     try:
-        job_request = _job_request(await request.json())
-        job = await run_in_threadpool(jobs.submit_job, ctx, job_request)
+        job_request, provider = _job_request(await request.json())
+        job = await run_in_threadpool(
+            lambda: jobs.submit_job(ctx, job_request, provider_name=provider)
+        )
     except ValueError:
         return bad_request("the body must be a JSON object")
     except (ValidationError, ConfigError, ProviderError) as exc:

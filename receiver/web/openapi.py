@@ -129,7 +129,8 @@ DOCUMENT: dict[str, Any] = {
                 "quality": {"enum": ["720p", "1080p"]},
                 "image_url": {"type": "string", "format": "uri"},
                 "negative_prompt": {"type": "string"},
-                "sound": {"enum": ["on", "off"]}}},
+                "sound": {"enum": ["on", "off"]},
+                "provider": {"enum": ["evolink", "kling"], "default": "evolink"}}},
             "Job": {"type": "object", "properties": {
                 "id": {"type": "string"}, "status": {"type": "string"},
                 "task_id": {"type": ["string", "null"]}, "model": {"type": "string"},
