@@ -43,6 +43,8 @@ test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 bench: $(STAMP)
+	bash infra/ensure-caddy.sh
+	bash infra/ensure-rclone.sh
 	$(BIN)/python -m bench
 
 # Refresh requirements.lock from what pyproject.toml asks for today.

@@ -17,13 +17,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from bench import ack, machine, report
+from bench import ack, archive, machine, report
 from bench.options import Options, progress
 from bench.processes import ProcessFailed
 from bench.results import ScenarioResult
 from receiver import logs
 
-SCENARIOS: dict[str, Callable[[Options], ScenarioResult]] = {"ack": ack.run}
+SCENARIOS: dict[str, Callable[[Options], ScenarioResult]] = {
+    "ack": ack.run,
+    "archive": archive.run,
+}
 _DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
@@ -32,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "scenarios", nargs="*", metavar="SCENARIO", help=f"any of: {', '.join(SCENARIOS)}"
     )
-    parser.add_argument("--quick", action="store_true", help="every stage a fifth as long")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: shorter stages, smaller workloads"
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument("--output", type=Path, help=f"report file (default {_DEFAULT_OUTPUT})")
     parser.add_argument("--no-write", action="store_true", help="print only, write no report")
