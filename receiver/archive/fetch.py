@@ -79,9 +79,20 @@ def allowed_addresses(host: str, port: int, policy: FetchPolicy) -> list[str]:
     for address in addresses:
         if address.is_loopback and policy.allow_insecure:
             continue
-        if not address.is_global or any(address in net for net in _TRANSLATED):
+        if not _public(address):
             raise UnsafeURL(f"{host} resolves to {address}, which is not a public address")
     return [str(address) for address in addresses]
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # ``is_global`` alone lets multicast through (224.0.0.0/4 and ff00::/8 are in no
+    # "private" table), and NAT64 prefixes lead back into private space.
+    return (
+        address.is_global
+        and not address.is_multicast
+        and not address.is_reserved
+        and not any(address in net for net in _TRANSLATED)
+    )
 
 
 class GuardedBackend(httpcore.NetworkBackend):

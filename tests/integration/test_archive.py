@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -571,6 +575,109 @@ def test_an_upload_a_dead_worker_never_wrote_down_is_swept_at_the_end(
     assert [u["UploadId"] for u in store.open_uploads(key)] == [kept]  # only its own key
     store.abort_upload(neighbour, kept)
     worker.stop()
+
+
+def test_a_worker_killed_with_sigkill_mid_upload_is_finished_by_the_next_one(
+    tmp_path: Path,
+    seaweedfs: SeaweedFS,
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+) -> None:
+    src = Source(video(16 * MiB, seed=12))
+    src.trickle = True  # about 3 s for the whole file: time to kill it half-way
+    src.ranges = True
+    env = {
+        **os.environ,
+        **make_env(
+            tmp_path,
+            RECEIVER_PART_SIZE="5MiB",
+            RECEIVER_DATABASE_URL=s3_settings.database_url,
+            RECEIVER_S3_BUCKET=s3_settings.s3_bucket,
+            RECEIVER_LEASE_SECONDS="2",
+            **s3_env(seaweedfs),
+        ),
+    }
+    app = Starlette(routes=[Route("/v.mp4", src.endpoint)])
+    with run_server(app) as base:
+        job_id = completed_job(worker_db, f"{base}/v.mp4")
+        first = spawn_worker(env, tmp_path / "first.log")
+        try:
+            wait_for(lambda: journaled(worker_db, job_id) >= 1, first, tmp_path / "first.log")
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        assert row(worker_db, "get_job", job_id)["status"] == "completed"  # not stored yet
+        second = spawn_worker(env, tmp_path / "second.log")
+        try:
+            wait_for(
+                lambda: row(worker_db, "get_job", job_id)["status"] == "stored",
+                second,
+                tmp_path / "second.log",
+            )
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(30)
+    asset = row(worker_db, "get_asset", job_id)
+    assert asset["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert asset["size_bytes"] == len(src.data)
+    listed = store._client.list_objects_v2(Bucket=store.bucket).get("Contents", [])
+    assert [o["Key"] for o in listed] == [asset["object_key"]]  # exactly one object
+    assert store.open_uploads() == []
+    # The second worker resumed: it read the file under If-Range and stored only the rest.
+    assert src.asked[-1] == ("bytes=0-", src.etag)
+    assert "archive.resuming" in (tmp_path / "second.log").read_text()
+
+
+def test_two_workers_racing_for_one_job_store_one_object(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    job_id = completed_job(worker_db, url)
+    workers = [ArchiveWorker(worker_db, store, s3_settings) for _ in range(2)]
+    start = threading.Barrier(2)
+    claimed: list[bool] = []
+
+    def race(worker: ArchiveWorker) -> None:
+        start.wait()
+        claimed.append(worker.run_once())
+
+    threads = [threading.Thread(target=race, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(claimed) == [False, True]  # the database let exactly one claim it
+    assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    assert src.hits == 1
+    listed = store._client.list_objects_v2(Bucket=store.bucket).get("Contents", [])
+    assert len(listed) == 1
+    for worker in workers:
+        worker.stop()
+
+
+def spawn_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "receiver", "worker"], env=env, stdout=out, stderr=out
+        )
+
+
+def journaled(db: Database, job_id: str) -> int:
+    with db.reading() as conn:
+        return len(conn.fetch_all("journaled_parts", job_id=job_id))
+
+
+def wait_for(
+    condition: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f"the worker exited early:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting; worker log:\n{log.read_text()}")
+        time.sleep(0.05)
 
 
 def test_a_worker_that_lost_its_lease_records_nothing(
