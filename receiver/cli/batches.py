@@ -13,6 +13,7 @@ from receiver.errors import ValidationError
 
 if TYPE_CHECKING:
     from receiver.submission.batch import BatchReport, RowResult
+    from receiver.submission.budget import BudgetState
 
 __all__ = ["run_batch"]
 
@@ -39,7 +40,7 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
         budget = budget_state(ctx)
         if args.dry_run:
             _print_report(report, args, budget=budget, dry_run=True)
-            fits = budget is None or report.credits("ready") <= budget["remaining"]
+            fits = budget is None or budget.fits(report.credits("ready"))
             return 0 if report.all_ok and fits else 1
         after = _last_event_seq(ctx) if args.wait else 0
         with progress(report.count("ready"), "submitting") as bar:
@@ -86,7 +87,7 @@ def _row_json(row: RowResult) -> dict[str, Any]:
 
 
 def _print_report(
-    report: BatchReport, args: argparse.Namespace, *, budget: dict[str, Any] | None, dry_run: bool
+    report: BatchReport, args: argparse.Namespace, *, budget: BudgetState | None, dry_run: bool
 ) -> None:
     rows = sorted(report.rows, key=lambda row: row.line)
     summary = {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from receiver.cli._common import context, duration, print_json
 from receiver.config import Settings
 
 if TYPE_CHECKING:
     from receiver.context import Context
+    from receiver.submission.budget import BudgetState
     from receiver.submission.spec import PreparedJob
 
 __all__ = ["add_costs", "budget_line", "budget_state", "price_line"]
@@ -57,7 +58,7 @@ def _costs(settings: Settings, args: argparse.Namespace) -> int:
                     for line in lines
                 ],
                 "total_credits": total,
-                "budget": budget,
+                "budget": budget.as_json() if budget else None,
             }
         )
         return 0
@@ -73,28 +74,22 @@ def _costs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def budget_state(ctx: Context) -> dict[str, Any] | None:
-    """Today's budget, or None when ``RECEIVER_MAX_CREDITS_PER_DAY`` is not set."""
-    from receiver.submission.budget import spent_today
+def budget_state(ctx: Context) -> BudgetState | None:
+    from receiver.submission.budget import budget_today
 
-    limit = ctx.settings.max_credits_per_day
-    if limit is None:
-        return None
-    with ctx.db.reading() as conn:
-        spent = spent_today(conn)
-    return {"limit": limit, "spent_today": spent, "remaining": round(max(0.0, limit - spent), 2)}
+    return budget_today(ctx.db, ctx.settings.max_credits_per_day)
 
 
-def budget_line(budget: dict[str, Any], *, cost: float | None = None) -> str:
+def budget_line(budget: BudgetState, *, cost: float | None = None) -> str:
     line = (
-        f"today (UTC): {budget['spent_today']:g} of {budget['limit']:g} credits spent "
+        f"today (UTC): {budget.spent_today:g} of {budget.limit:g} credits spent "
         "(RECEIVER_MAX_CREDITS_PER_DAY)"
     )
     if cost is None:
         return line
-    if cost > budget["remaining"]:
+    if not budget.fits(cost):
         return f"{line}; {cost:g} more would be refused"
-    return f"{line}; {round(budget['remaining'] - cost, 2):g} would remain"
+    return f"{line}; {round(budget.remaining - cost, 2):g} would remain"
 
 
 def price_line(prepared: PreparedJob) -> str:

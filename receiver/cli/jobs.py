@@ -204,7 +204,7 @@ def _dry_run(ctx: Context, prepared: PreparedJob, *, as_json: bool) -> int:
     from receiver.cli.costs import budget_line, budget_state, price_line
 
     budget = budget_state(ctx)
-    fits = budget is None or prepared.credits is None or prepared.credits <= budget["remaining"]
+    fits = budget is None or budget.fits(prepared.credits)
     if as_json:
         print_json(
             {
@@ -214,7 +214,7 @@ def _dry_run(ctx: Context, prepared: PreparedJob, *, as_json: bool) -> int:
                 "quality": prepared.request.quality,
                 "prompt": prepared.request.prompt,
                 "credits": prepared.credits,
-                "budget": budget,
+                "budget": budget.as_json() if budget else None,
                 "within_budget": fits,
             }
         )

@@ -7,13 +7,22 @@ cannot together spend past the limit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from receiver import clock
 from receiver.errors import ReceiverError
-from receiver.store.database import Connection
+from receiver.store.database import Connection, Database
 
-__all__ = ["BudgetExceeded", "check_budget", "day_start", "spent_today"]
+__all__ = [
+    "BudgetExceeded",
+    "BudgetState",
+    "budget_today",
+    "check_budget",
+    "day_start",
+    "spent_today",
+]
 
 
 class BudgetExceeded(ReceiverError):
@@ -36,6 +45,30 @@ def day_start(moment: datetime) -> datetime:
 def spent_today(conn: Connection) -> float:
     row = conn.fetch_one("credits_spent_since", since=clock.to_db(day_start(clock.now())))
     return round(float(row["credits"]) if row else 0.0, 2)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BudgetState:
+    limit: float
+    spent_today: float
+
+    @property
+    def remaining(self) -> float:
+        return round(max(0.0, self.limit - self.spent_today), 2)
+
+    def fits(self, cost: float | None) -> bool:
+        return cost is None or round(cost * 100) <= round(self.remaining * 100)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"limit": self.limit, "spent_today": self.spent_today, "remaining": self.remaining}
+
+
+def budget_today(db: Database, limit: float | None) -> BudgetState | None:
+    """Where today's budget stands, or None when there is no budget."""
+    if limit is None:
+        return None
+    with db.reading() as conn:
+        return BudgetState(limit=limit, spent_today=spent_today(conn))
 
 
 def check_budget(conn: Connection, *, limit: float | None, cost: float | None) -> None:

@@ -26,7 +26,10 @@ from receiver.errors import (
 from receiver.jobs import JobDetails
 from receiver.lifecycle import JobStatus
 from receiver.providers import PROVIDER_NAMES
-from receiver.providers.base import JobRequest
+from receiver.submission import cost
+from receiver.submission.budget import BudgetExceeded, budget_today
+from receiver.submission.rows import spec_from_mapping
+from receiver.submission.spec import JobSpec, PreparedJob, is_url, prepare, submit_prepared
 from receiver.web.api import bad_request
 from receiver.web.auth import authorize
 
@@ -34,6 +37,7 @@ __all__ = ["job_routes"]
 
 _REQUEST_FIELDS = {
     "prompt",
+    "shots",
     "model",
     "duration",
     "aspect_ratio",
@@ -55,19 +59,42 @@ def _not_found(message: str) -> JSONResponse:
     return JSONResponse({"error": "not_found", "message": message}, 404)
 
 
-def _job_request(payload: Any) -> tuple[JobRequest, str]:
-    """The request of a submission body, and the provider it names (EvoLink by default)."""
+def _job_spec(payload: Any) -> tuple[JobSpec, str, bool]:
+    """A submission body as a spec, the provider it names (EvoLink by default), and dry_run."""
     if not isinstance(payload, dict):
         raise ValidationError("body", "must be a JSON object")
     payload = dict(payload)
     provider = payload.pop("provider", "evolink")
     if provider not in PROVIDER_NAMES:
         raise ValidationError("provider", f"one of {', '.join(PROVIDER_NAMES)}")
+    dry_run = payload.pop("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise ValidationError("dry_run", "must be true or false")
     if unknown := set(payload) - _REQUEST_FIELDS:
         raise ValidationError("body", f"unknown fields: {', '.join(sorted(unknown))}")
-    if not isinstance(payload.get("prompt"), str):
-        raise ValidationError("prompt", "a string is required")
-    return JobRequest(**payload), provider
+    if not isinstance(payload.get("prompt"), str) and not payload.get("shots"):
+        raise ValidationError("prompt", "a string is required (or shots)")
+    image = payload.pop("image_url", None)
+    if image is not None and (not isinstance(image, str) or not is_url(image)):
+        # A path would name a file on *this* server: only the command line reads local files.
+        raise ValidationError("image_url", "must be an http(s) URL the provider can fetch")
+    return spec_from_mapping({**payload, "image": image}), provider, dry_run
+
+
+def _estimate(ctx: Context, prepared: PreparedJob) -> dict[str, Any]:
+    """What a dry run answers: the request as it would be sent, its price, today's budget."""
+    budget = budget_today(ctx.db, ctx.settings.max_credits_per_day)
+    return {
+        "dry_run": True,
+        "provider": prepared.provider,
+        "model": prepared.request.model,
+        "prompt": prepared.request.prompt,
+        "duration": prepared.request.duration,
+        "quality": prepared.request.quality,
+        "credits": prepared.credits,
+        "budget": budget.as_json() if budget else None,
+        "within_budget": budget is None or budget.fits(prepared.credits),
+    }
 
 
 def _refusal(exc: ReceiverError) -> JSONResponse:
@@ -76,6 +103,8 @@ def _refusal(exc: ReceiverError) -> JSONResponse:
         return JSONResponse(
             {"error": "invalid_request", "field": exc.field, "message": exc.message}, 400
         )
+    if isinstance(exc, BudgetExceeded):
+        return JSONResponse({"error": "budget_exceeded", "message": exc.message}, 402)
     if isinstance(exc, ConfigError):
         return JSONResponse({"error": "not_configured", "message": exc.message}, 503)
     if isinstance(exc, ProviderRateLimited):
@@ -94,13 +123,14 @@ async def submit(request: Request) -> Response:
         return denied
     ctx: Context = request.app.state.ctx
     try:
-        job_request, provider = _job_request(await request.json())
-        job = await run_in_threadpool(
-            lambda: jobs.submit_job(ctx, job_request, provider_name=provider)
-        )
+        spec, provider, dry_run = _job_spec(await request.json())
+        prepared = await run_in_threadpool(lambda: prepare(ctx, spec, provider_name=provider))
+        if dry_run:
+            return JSONResponse(await run_in_threadpool(_estimate, ctx, prepared))
+        job = await run_in_threadpool(submit_prepared, ctx, prepared)
     except ValueError:
         return bad_request("the body must be a JSON object")
-    except (ValidationError, ConfigError, ProviderError) as exc:
+    except (ValidationError, ConfigError, ProviderError, BudgetExceeded) as exc:
         return _refusal(exc)
     details = await run_in_threadpool(jobs.get_job, ctx, job.id)
     return JSONResponse(presenters.details_json(details), 201)
@@ -201,8 +231,48 @@ async def retry(request: Request) -> Response:
     return JSONResponse({"queued": True})
 
 
+async def costs(request: Request) -> Response:
+    """Credits spent since ``since`` (30d), ``by`` model or day, and today's budget."""
+    if (denied := authorize(request)) is not None:
+        return denied
+    ctx: Context = request.app.state.ctx
+    by: cost.Grouping
+    match request.query_params.get("by", "model"):
+        case "model":
+            by = "model"
+        case "day":
+            by = "day"
+        case _:
+            return bad_request("by: model or day")
+    try:
+        since = clock.now() - timedelta(
+            seconds=parse_duration(request.query_params.get("since", "30d"))
+        )
+    except ValueError as exc:
+        return bad_request(f"since: {exc}")
+    lines = await run_in_threadpool(lambda: cost.spending(ctx, since=since, by=by))
+    budget = await run_in_threadpool(budget_today, ctx.db, ctx.settings.max_credits_per_day)
+    return JSONResponse(
+        {
+            "by": by,
+            "groups": [
+                {
+                    by: line.key,
+                    "jobs": line.jobs,
+                    "credits": line.credits,
+                    "estimated_jobs": line.estimated_jobs,
+                }
+                for line in lines
+            ],
+            "total_credits": round(sum(line.credits for line in lines), 2),
+            "budget": budget.as_json() if budget else None,
+        }
+    )
+
+
 def job_routes() -> list[Route]:
     return [
+        Route("/v1/costs", costs, methods=["GET"]),
         Route("/v1/jobs", submit, methods=["POST"]),
         Route("/v1/jobs", list_jobs, methods=["GET"]),
         Route("/v1/jobs/{job_id}", show, methods=["GET"]),

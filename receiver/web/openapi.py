@@ -41,10 +41,14 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/JobRequest"}}}},
                 "responses": {
+                    "200": _answer("dry_run: what the job would cost; nothing submitted",
+                                   {"$ref": "#/components/schemas/Estimate"}),
                     "201": _answer("The job, submitted", _JOB),
                     "400": _answer("The request breaks the provider's rules"),
                     "401": _UNAUTHORIZED,
-                    "402": _answer("The provider account is out of credits"),
+                    "402": _answer("The provider account is out of credits (provider_quota), "
+                                   "or the job does not fit in today's budget "
+                                   "(budget_exceeded, RECEIVER_MAX_CREDITS_PER_DAY)"),
                     "429": _answer("The provider is rate limiting (see Retry-After)"),
                     "502": _answer("The provider refused or failed"),
                     "503": _answer("The server lacks a setting"),
@@ -97,6 +101,22 @@ DOCUMENT: dict[str, Any] = {
                                   "content": {"text/event-stream": {}}},
                           "401": _UNAUTHORIZED},
         }},
+        "/v1/costs": {"get": {
+            "summary": "Credits spent, by model or by UTC day, and today's budget",
+            "parameters": [
+                {"name": "since", "in": "query", "schema": {"type": "string", "default": "30d"}},
+                {"name": "by", "in": "query", "schema": {"enum": ["model", "day"]}},
+            ],
+            "responses": {"200": _answer("Spending", {"type": "object", "properties": {
+                "by": {"type": "string"},
+                "groups": {"type": "array", "items": {"type": "object", "properties": {
+                    "jobs": {"type": "integer"}, "credits": {"type": "number"},
+                    "estimated_jobs": {"type": "integer", "description":
+                        "Jobs whose cost is still our estimate"}}}},
+                "total_credits": {"type": "number"},
+                "budget": {"$ref": "#/components/schemas/Budget"}}}),
+                          "400": _answer("A bad filter"), "401": _UNAUTHORIZED},
+        }},
         "/v1/deliveries/{delivery_id}/replay": {"post": {
             "summary": "Replay one stored delivery through the intake",
             "parameters": [{"name": "delivery_id", "in": "path", "required": True,
@@ -121,8 +141,18 @@ DOCUMENT: dict[str, Any] = {
             "Error": {"type": "object", "required": ["error"], "properties": {
                 "error": {"type": "string"}, "message": {"type": "string"},
                 "field": {"type": "string"}}},
-            "JobRequest": {"type": "object", "required": ["prompt"], "properties": {
+            "JobRequest": {"type": "object", "description": "A prompt, shots, or both",
+                           "properties": {
                 "prompt": {"type": "string", "maxLength": 2500},
+                "shots": {"type": "array", "maxItems": 6, "description":
+                          "Multi-shot: seconds adding up to duration (which defaults to them)",
+                          "items": {"oneOf": [
+                              {"type": "string", "description": "SECONDS:TEXT"},
+                              {"type": "object", "properties": {
+                                  "seconds": {"type": "integer", "minimum": 1},
+                                  "text": {"type": "string"}}}]}},
+                "dry_run": {"type": "boolean", "description":
+                            "Check and price the job; submit nothing"},
                 "model": {"type": "string"},
                 "duration": {"type": "integer", "minimum": 3, "maximum": 15},
                 "aspect_ratio": {"enum": ["16:9", "9:16", "1:1"]},
@@ -131,13 +161,26 @@ DOCUMENT: dict[str, Any] = {
                 "negative_prompt": {"type": "string"},
                 "sound": {"enum": ["on", "off"]},
                 "provider": {"enum": ["evolink", "kling"], "default": "evolink"}}},
+            "Budget": {"type": ["object", "null"], "properties": {
+                "limit": {"type": "number"}, "spent_today": {"type": "number"},
+                "remaining": {"type": "number"}}},
+            "Estimate": {"type": "object", "properties": {
+                "dry_run": {"const": True}, "provider": {"type": "string"},
+                "model": {"type": "string"}, "prompt": {"type": "string"},
+                "duration": {"type": "integer"}, "quality": {"type": "string"},
+                "credits": {"type": ["number", "null"]},
+                "budget": {"$ref": "#/components/schemas/Budget"},
+                "within_budget": {"type": "boolean"}}},
             "Job": {"type": "object", "properties": {
                 "id": {"type": "string"}, "status": {"type": "string"},
                 "task_id": {"type": ["string", "null"]}, "model": {"type": "string"},
                 "prompt": {"type": "string"}, "params": {"type": "object"},
                 "asset": {"type": ["object", "null"], "properties": {
                     "uri": {"type": "string"}, "key": {"type": "string"},
-                    "size_bytes": {"type": "integer"}, "sha256": {"type": "string"}}},
+                    "size_bytes": {"type": "integer"}, "sha256": {"type": "string"},
+                    "duration_seconds": {"type": ["number", "null"]},
+                    "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
+                    "codec": {"type": ["string", "null"]}}},
                 "events": {"type": "array"}, "deliveries": {"type": "array"}}},
         },
     },

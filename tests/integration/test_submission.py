@@ -162,3 +162,63 @@ def test_429s_are_retried_for_the_same_job(
         assert types == ["job.submitted"]
     finally:
         ctx.close()
+
+
+def test_the_jobs_api_takes_shots_dry_runs_and_reports_costs(
+    tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
+) -> None:
+    from receiver.web import create_app
+
+    token = "admin-token-for-tests-0123456789"
+    ctx = context(
+        tmp_path,
+        RECEIVER_DATABASE_URL=database_url,
+        EVOLINK_BASE_URL=simulator[0],
+        RECEIVER_ADMIN_TOKEN=token,
+        RECEIVER_MAX_CREDITS_PER_DAY="80",
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    try:
+        with (
+            run_server(create_app(ctx)) as base,
+            httpx.Client(base_url=base, headers=auth, timeout=10) as api,
+        ):
+            shots = {"prompt": "A fox.", "shots": ["2:it wakes", {"seconds": 4, "text": "it runs"}]}
+            estimate = api.post("/v1/jobs", json={**shots, "quality": "1080p", "dry_run": True})
+            assert estimate.status_code == 200
+            assert estimate.json() == {
+                "dry_run": True,
+                "provider": "evolink",
+                "model": "kling-v3-turbo-text-to-video",
+                "prompt": "A fox. shot 1, 2, it wakes; shot 2, 4, it runs;",
+                "duration": 6,
+                "quality": "1080p",
+                "credits": 54.0,  # 6 s x 7.2 x 1.25
+                "budget": {"limit": 80.0, "spent_today": 0.0, "remaining": 80.0},
+                "within_budget": True,
+            }
+            assert run_sql(ctx.db, "SELECT id FROM jobs") == []
+
+            bad_sum = api.post("/v1/jobs", json={**shots, "duration": 5})
+            assert bad_sum.status_code == 400
+            assert bad_sum.json()["field"] == "shot"
+            local = api.post("/v1/jobs", json={"prompt": "x", "image_url": "/etc/hosts"})
+            assert local.status_code == 400
+            assert local.json()["field"] == "image_url"
+
+            created = api.post("/v1/jobs", json=shots)  # 6 s at 720p: 43.2
+            assert created.status_code == 201
+            assert created.json()["credits_reserved"] == 43.2
+            fits = api.post("/v1/jobs", json={"prompt": "a lantern"})  # 36 more: 79.2
+            assert fits.status_code == 201
+            refused = api.post("/v1/jobs", json={"prompt": "one more", "duration": 3})
+            assert refused.status_code == 402
+            assert refused.json()["error"] == "budget_exceeded"
+
+            spent = api.get("/v1/costs", params={"by": "day"}).json()
+            assert spent["total_credits"] == 79.2
+            assert spent["groups"][0]["jobs"] == 2
+            assert spent["budget"]["remaining"] == 0.8
+            assert api.get("/v1/costs", params={"by": "colour"}).status_code == 400
+    finally:
+        ctx.close()
