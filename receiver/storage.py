@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import structlog
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 __all__ = ["ObjectExists", "ObjectStore", "UploadedPart", "asset_key"]
+
+log = structlog.get_logger(__name__)
 
 
 def asset_key(prefix: str, job_id: str, created_at: datetime) -> str:
@@ -50,6 +53,8 @@ class ObjectStore:
     def __init__(self, settings: Settings, *, max_connections: int = 10) -> None:
         self.bucket = settings.s3_bucket
         self._region = settings.aws_region
+        #: Until the store says it does not know ``If-None-Match`` on completion.
+        self._conditional_writes = True
         self._client: S3Client = boto3.client(
             "s3",
             endpoint_url=settings.s3_endpoint_url,
@@ -127,8 +132,13 @@ class ObjectStore:
         """Make the object visible, only if no object exists under ``key`` yet.
 
         Raises :class:`ObjectExists` when one does (the upload is left open for the
-        caller to abort after comparing contents).
+        caller to abort after comparing contents). The store enforces it with
+        ``If-None-Match: *`` where it supports conditional writes; a HEAD first covers the
+        stores that do not (the task's lease keeps a second writer away meanwhile).
         """
+        if self.head(key) is not None:
+            raise ObjectExists(f"s3://{self.bucket}/{key} already exists")
+        condition: dict[str, Any] = {"IfNoneMatch": "*"} if self._conditional_writes else {}
         try:
             response = self._client.complete_multipart_upload(
                 Bucket=self.bucket,
@@ -137,11 +147,16 @@ class ObjectStore:
                 MultipartUpload={
                     "Parts": [{"PartNumber": p.number, "ETag": p.etag} for p in parts]
                 },
-                IfNoneMatch="*",
+                **condition,
             )
         except ClientError as exc:
-            if _code(exc) in {"PreconditionFailed", "412"}:
+            code = _code(exc)
+            if code in {"PreconditionFailed", "412"}:
                 raise ObjectExists(f"s3://{self.bucket}/{key} already exists") from exc
+            if condition and code in {"NotImplemented", "501"}:
+                log.warning("store.no_conditional_writes", bucket=self.bucket)
+                self._conditional_writes = False
+                return self.complete_upload(key, upload_id, parts)
             raise _wrap(exc, "completing an upload") from exc
         except BotoCoreError as exc:
             raise _wrap(exc, "completing an upload") from exc

@@ -14,8 +14,10 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -158,6 +160,31 @@ def test_existing_identical_object_counts_as_success(store: ObjectStore) -> None
     assert not again.created
     assert again.sha256 == first.sha256
     assert store.open_uploads("t/same") == []
+
+
+def test_a_store_without_conditional_writes_is_guarded_by_head(
+    store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    complete = store._client.complete_multipart_upload
+    conditional_calls: list[str] = []
+
+    def no_conditions(**kwargs: Any) -> Any:
+        if "IfNoneMatch" in kwargs:
+            conditional_calls.append(kwargs["Key"])
+            raise ClientError(
+                {"Error": {"Code": "NotImplemented", "Message": "If-None-Match"}},
+                "CompleteMultipartUpload",
+            )
+        return complete(**kwargs)
+
+    monkeypatch.setattr(store._client, "complete_multipart_upload", no_conditions)
+    first = upload_stream(store, "t/plain.mp4", chunks(video(MiB, seed=7)), part_size=5 * MiB)
+    assert digest_of(store, "t/plain.mp4") == first.sha256
+    with pytest.raises(StorageError, match="different object"):
+        upload_stream(store, "t/plain.mp4", chunks(video(MiB, seed=8)), part_size=5 * MiB)
+    assert digest_of(store, "t/plain.mp4") == first.sha256  # HEAD kept it from being replaced
+    assert conditional_calls == ["t/plain.mp4"]  # asked once, then remembered
+    assert store.open_uploads("t/") == []
 
 
 def test_existing_different_object_is_never_overwritten(store: ObjectStore) -> None:
