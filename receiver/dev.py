@@ -31,17 +31,27 @@ __all__ = ["run_dev"]
 VAR = Path("var/dev")
 
 
+#: The simulator's Kling account in development (the secret key is generated).
+_DEV_KLING_ACCESS_KEY = "ak-dev-kling"
+
+
 def _dev_secrets() -> dict[str, str]:
     path = VAR / "secrets.json"
     if path.exists():
         stored: dict[str, str] = json.loads(path.read_text())
-        return stored
+        if "kling_secret_key" in stored:
+            return stored
+        # Written before Kling was a provider: add its key pair, keep the rest.
+        values = {**stored, "kling_secret_key": secrets.token_urlsafe(32)}
+        path.write_text(json.dumps(values, indent=2))
+        return values
     values = {
         "secret_key": secrets.token_urlsafe(32),
         "admin_token": secrets.token_urlsafe(24),
         "s3_access_key": "dev" + secrets.token_hex(8),
         "s3_secret_key": secrets.token_urlsafe(30),
         "api_key": "sk-evo-dev-" + secrets.token_hex(12),
+        "kling_secret_key": secrets.token_urlsafe(32),
     }
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
@@ -106,6 +116,9 @@ def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
             "RECEIVER_ADMIN_TOKEN": values["admin_token"],
             "EVOLINK_API_KEY": values["api_key"],
             "EVOLINK_BASE_URL": f"http://127.0.0.1:{sim_port}",
+            "KLING_ACCESS_KEY": _DEV_KLING_ACCESS_KEY,
+            "KLING_SECRET_KEY": values["kling_secret_key"],
+            "KLING_BASE_URL": f"http://127.0.0.1:{sim_port}",
             "RECEIVER_INSECURE": "1",
         }
         env = {**os.environ, **env_vars}
@@ -120,6 +133,10 @@ def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
                     str(sim_port),
                     "--api-key",
                     values["api_key"],
+                    "--kling-access-key",
+                    _DEV_KLING_ACCESS_KEY,
+                    "--kling-secret-key",
+                    values["kling_secret_key"],
                     "--allow-http-callbacks",
                 ],
                 env,
@@ -156,13 +173,14 @@ def _banner(port: int, sim_port: int, s3: str) -> str:
     return f"""
 receiver dev is up:
   receiver   http://127.0.0.1:{port}   (callbacks at /callbacks/evolink/<token>, health /healthz)
-  simulator  http://127.0.0.1:{sim_port}   (stands in for api.evolink.ai)
+  simulator  http://127.0.0.1:{sim_port}   (stands in for api.evolink.ai and Kling's API)
   S3         {s3}   (SeaweedFS, data in var/dev/seaweedfs)
   logs       var/dev/*.log
 
 In another terminal:
   source var/dev/env
   .venv/bin/receiver submit "a red fox running through snow" --duration 5
+  .venv/bin/receiver submit "a heron in the rain" --provider kling
   .venv/bin/receiver jobs
   .venv/bin/receiver show JOB_ID
 """

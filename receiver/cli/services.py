@@ -36,6 +36,12 @@ def add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     simulator.add_argument("--video-bytes", type=int, help="pad videos to this size (bytes)")
     simulator.add_argument("--api-key", help="the only API key accepted (default: any)")
     simulator.add_argument(
+        "--kling-access-key", help="Kling: the only access key accepted (default: any)"
+    )
+    simulator.add_argument(
+        "--kling-secret-key", help="Kling: the key tokens must be signed with (default: unchecked)"
+    )
+    simulator.add_argument(
         "--allow-http-callbacks",
         action="store_true",
         help="accept http and loopback callback URLs (local use)",
@@ -101,6 +107,8 @@ def _simulator(_settings: Settings, args: argparse.Namespace) -> int:
         outcome=args.outcome,
         video_bytes=args.video_bytes,
         api_key=args.api_key,
+        kling_access_key=args.kling_access_key,
+        kling_secret_key=args.kling_secret_key,
         allow_http_callbacks=args.allow_http_callbacks,
         allow_private_callbacks=args.allow_http_callbacks,
     )

@@ -6,10 +6,13 @@ callbacks travel over real sockets as Kling's would.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ from receiver.errors import ProviderAuthError, ProviderError, ProviderRateLimite
 from receiver.providers.base import JobRequest, TaskSnapshot, TaskStatus
 from receiver.providers.kling import KlingProvider
 from receiver.providers.kling_auth import mint_api_token
+from receiver.seaweed import free_ports
 from receiver.simulator import SimulatorConfig, create_app
 from receiver.simulator.video import sample_bytes
 from tests.servers import run_server
@@ -207,3 +211,36 @@ def test_rate_limits_and_refusals_speak_klings_codes(sim: KlingSim) -> None:
 
 def _token() -> str:
     return mint_api_token(ACCESS_KEY, SECRET_KEY)
+
+
+def test_the_simulator_command_takes_a_kling_key_pair(tmp_path: Path) -> None:
+    (port,) = free_ports(1)
+    log = (tmp_path / "simulator.log").open("wb")
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "receiver", "simulator", "--port", str(port)),
+            *("--kling-access-key", ACCESS_KEY, "--kling-secret-key", SECRET_KEY),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                config = httpx.get(f"http://127.0.0.1:{port}/_simulator/config").json()
+                break
+            except httpx.HTTPError:
+                assert process.poll() is None, (tmp_path / "simulator.log").read_text()
+                assert time.monotonic() < deadline, "the simulator did not come up"
+                time.sleep(0.1)
+        assert config["kling_access_key"] == ACCESS_KEY
+        assert config["kling_secret_key"] == "**********"
+        impostor = _provider(f"http://127.0.0.1:{port}", secret_key="wrong-" + "w" * 32)
+        with pytest.raises(ProviderAuthError):
+            impostor.get_task("nope")
+        impostor.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
