@@ -222,3 +222,29 @@ def test_the_jobs_api_takes_shots_dry_runs_and_reports_costs(
             assert api.get("/v1/costs", params={"by": "colour"}).status_code == 400
     finally:
         ctx.close()
+
+
+def test_a_batch_racing_for_the_last_credits_spends_no_more_than_the_budget(
+    tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
+) -> None:
+    from receiver.submission.batch import prepare_rows, submit_rows
+    from receiver.submission.rows import BatchRow
+
+    ctx = context(
+        tmp_path,
+        RECEIVER_DATABASE_URL=database_url,
+        EVOLINK_BASE_URL=simulator[0],
+        RECEIVER_MAX_CREDITS_PER_DAY="100",
+    )
+    try:
+        rows = [BatchRow(line=n, spec=JobSpec(prompt=f"clip {n}")) for n in range(2, 10)]
+        report = prepare_rows(ctx, rows, base_dir=tmp_path)
+        submit_rows(ctx, report, concurrency=8)
+        # Eight jobs of 36 credits race for a budget of 100: exactly two fit.
+        assert report.count("submitted") == 2
+        refused = [row for row in report.rows if row.outcome == "refused"]
+        assert len(refused) == 6
+        assert all("RECEIVER_MAX_CREDITS_PER_DAY" in (row.error or "") for row in refused)
+        assert len(run_sql(ctx.db, "SELECT id FROM jobs")) == 2
+    finally:
+        ctx.close()
