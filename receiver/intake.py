@@ -12,11 +12,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 
 from receiver import clock, events, metrics
+from receiver.archive.deadlines import LINK_LIFETIME, link_deadline
 from receiver.errors import TokenError, TokenExpired
 from receiver.lifecycle import DeliveryOutcome, JobStatus, decide
 from receiver.providers.base import Provider, TaskSnapshot, TaskStatus
@@ -25,7 +26,6 @@ from receiver.store.records import Job
 from receiver.tokens import CallbackSigner
 
 __all__ = [
-    "LINK_LIFETIME",
     "Admission",
     "IncomingDelivery",
     "IntakeResult",
@@ -40,8 +40,6 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-#: How long a provider's video link lives after generation (documented: 24 hours).
-LINK_LIFETIME = timedelta(hours=24)
 #: Bodies are kept in the delivery log up to this size.
 BODY_KEEP_BYTES = 64 * 1024
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
@@ -377,9 +375,14 @@ def _enqueue_archive(
         # With confirmation the worker asks the provider for the URL; this one is a hint.
         source_url=snapshot.video_urls[0] if snapshot.video_urls else "",
         confirm_first=int(confirm),
-        # The link dies 24 h after generation; the callback comes right after it, so its
-        # arrival is a close, slightly conservative stand-in for the generation time.
-        deadline_at=clock.to_db(received_at + LINK_LIFETIME),
+        # The link dies 24 h after generation unless the URL says otherwise; the callback
+        # comes right after generation, so its arrival is a close, slightly conservative
+        # stand-in for the generation time.
+        deadline_at=clock.to_db(
+            link_deadline(snapshot.video_urls[0], received_at)
+            if snapshot.video_urls
+            else received_at + LINK_LIFETIME
+        ),
         now=now,
     )
 

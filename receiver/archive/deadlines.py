@@ -1,4 +1,8 @@
-"""The early warning for archives running out of time before the provider's link dies.
+"""When a provider's video link dies, and the early warning for archives running out of time.
+
+A link lives 24 hours after generation unless the URL itself says otherwise: presigned URLs
+carry their own expiry (S3 and GCS SigV4, SigV2-style ``Expires``, Azure SAS ``se``), and
+that one is the truth.
 
 A video that is not stored when its link expires is lost for good (and paid for). Retries
 back off for as long as the deadline allows, so an archive that keeps failing, or a queue
@@ -9,16 +13,57 @@ a compare-and-set, so several workers never warn twice about one job).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import structlog
 
 from receiver import clock, metrics
 from receiver.store.database import Database
 
-__all__ = ["warn_near_deadlines"]
+__all__ = ["LINK_LIFETIME", "link_deadline", "warn_near_deadlines"]
 
 log = structlog.get_logger(__name__)
+
+#: How long the provider's video links live after generation, as documented.
+LINK_LIFETIME = timedelta(hours=24)
+#: Expiries further out than this are not believed (a parsing surprise must not mean "never").
+_LONGEST_BELIEVED = timedelta(days=8)
+
+
+def link_deadline(url: str, generated_at: datetime) -> datetime:
+    """When ``url`` stops working: its own expiry if it carries one, else 24 h after generation."""
+    expires = url_expiry(url)
+    if (
+        expires is not None
+        and generated_at - LINK_LIFETIME < expires < generated_at + _LONGEST_BELIEVED
+    ):
+        return expires
+    return generated_at + LINK_LIFETIME
+
+
+def url_expiry(url: str) -> datetime | None:
+    """The expiry a presigned URL states in its query string, if any we know how to read."""
+    try:
+        query = {key.lower(): value for key, value in parse_qsl(urlsplit(url).query)}
+    except ValueError:
+        return None
+    try:
+        for date_key, lifetime_key in (
+            ("x-amz-date", "x-amz-expires"),
+            ("x-goog-date", "x-goog-expires"),
+            ("x-oss-date", "x-oss-expires"),
+        ):
+            if date_key in query and lifetime_key in query:
+                signed = datetime.strptime(query[date_key], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+                return signed + timedelta(seconds=int(query[lifetime_key]))
+        if "expires" in query:
+            return datetime.fromtimestamp(int(query["expires"]), UTC)
+        if "se" in query and "sig" in query:  # Azure SAS
+            return datetime.fromisoformat(query["se"].replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
 
 
 def warn_near_deadlines(db: Database, threshold: float) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from receiver import clock, events
+from receiver.archive.deadlines import LINK_LIFETIME
 from receiver.context import Context
 from receiver.errors import NotFoundError, ReceiverError
-from receiver.intake import LINK_LIFETIME
 
 __all__ = ["NothingToRetry", "retry_archive"]
 

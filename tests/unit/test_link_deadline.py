@@ -1,0 +1,59 @@
+"""When a video link dies: 24 h after generation, unless the URL states its own expiry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from receiver.archive.deadlines import link_deadline, url_expiry
+
+GENERATED = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("url", "expires"),
+    [
+        (  # S3 SigV4
+            "https://b.s3.amazonaws.com/v.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            "&X-Amz-Date=20261125T100000Z&X-Amz-Expires=43200&X-Amz-Signature=ab",
+            datetime(2026, 11, 25, 22, 0, 0, tzinfo=UTC),
+        ),
+        (  # GCS V4
+            "https://storage.googleapis.com/b/v.mp4?X-Goog-Date=20261125T100000Z"
+            "&X-Goog-Expires=3600&X-Goog-Signature=ab",
+            datetime(2026, 11, 25, 11, 0, 0, tzinfo=UTC),
+        ),
+        (  # SigV2 / CloudFront / OSS v1: an epoch
+            f"https://cdn.example.com/v.mp4?Expires={int(GENERATED.timestamp()) + 7200}",
+            datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC),
+        ),
+        (  # Azure SAS
+            "https://a.blob.core.windows.net/c/v.mp4?sv=2022-11-02&se=2026-11-25T18:30:00Z&sig=x",
+            datetime(2026, 11, 25, 18, 30, 0, tzinfo=UTC),
+        ),
+    ],
+)
+def test_a_presigned_urls_own_expiry_is_the_deadline(url: str, expires: datetime) -> None:
+    assert url_expiry(url) == expires
+    assert link_deadline(url, GENERATED) == expires
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://files.evolink.ai/v/abc.mp4",
+        "https://cdn.example.com/v.mp4?X-Amz-Date=garbage&X-Amz-Expires=60",
+        "https://cdn.example.com/v.mp4?Expires=not-a-number",
+        "https://cdn.example.com/v.mp4?Expires=99999999999999999999",
+    ],
+)
+def test_without_a_readable_expiry_the_link_lives_24_hours(url: str) -> None:
+    assert link_deadline(url, GENERATED) == GENERATED + timedelta(hours=24)
+
+
+def test_an_implausible_expiry_is_not_believed() -> None:
+    far = int((GENERATED + timedelta(days=365)).timestamp())
+    assert link_deadline(f"https://c.example.com/v.mp4?Expires={far}", GENERATED) == (
+        GENERATED + timedelta(hours=24)
+    )
