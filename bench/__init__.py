@@ -9,4 +9,7 @@ Scenarios:
 
 - ``ack`` (:mod:`bench.ack`): signed callbacks against ``receiver serve`` versus a no-op
   endpoint: latency at 1,000/s (open loop) and throughput at saturation.
+- ``archive`` (:mod:`bench.archive`): videos served by Caddy, archived into SeaweedFS by a
+  real ``receiver worker`` versus ``rclone copyurl``: throughput, CPU-seconds per GB, peak
+  memory, and every stored object read back and compared with its source.
 """

@@ -9,13 +9,15 @@ every CPU-second a client spends is throughput lost: the figures are wall-clock 
 client's CPU-seconds per GB (and the store's and source's), and peak resident memory. A
 last stage archives four 500 MB videos at once, to show memory does not grow with size.
 
-Stages, each on a flushed page cache and a bucket of its own warmed with one small write
-(SeaweedFS allocates a bucket's volumes on its first write):
+Stages, each with dirty pages written out first and a bucket of its own warmed with one
+small write (SeaweedFS allocates a bucket's volumes on its first write):
 
-1. rclone: one ``rclone copyurl`` per video, :data:`CONCURRENCY` at once
-   (:mod:`bench.archive_rclone`);
-2. receiver: the worker with ``RECEIVER_ARCHIVE_CONCURRENCY`` = :data:`CONCURRENCY`
-   (:mod:`bench.archive_worker`);
+1. rclone, receiver, receiver, rclone (ABBA): the compared runs, each side's faster one kept.
+   rclone is one ``rclone copyurl`` per video, :data:`CONCURRENCY` at once, with its own
+   defaults (:mod:`bench.archive_rclone`); receiver is the worker with
+   ``RECEIVER_ARCHIVE_CONCURRENCY`` = :data:`CONCURRENCY` (:mod:`bench.archive_worker`);
+2. rclone again, for reference, in parts of the archiver's size (the same requests to the
+   store as the archiver's multipart uploads);
 3. receiver, 4 x 500 MB (skipped with ``--quick``).
 
 After each stage every object is read back and compared with its source's SHA-256
@@ -57,12 +59,11 @@ QUICK_VIDEOS, QUICK_VIDEO_SIZE = 8, 10 * MB
 LARGE_VIDEOS, LARGE_VIDEO_SIZE = 4, 500 * MB
 #: A stage slower than this has surely hung.
 _SLOWEST = 2 * MB
-_BUCKETS = {
-    "rclone": "bench-rclone",
-    "rclone-parts": "bench-rclone-parts",
-    "receiver": "bench-receiver",
-    "large": "bench-large",
-}
+#: The compared runs, ABBA: a machine getting busier or quieter over the run weighs on both
+#: alike, and each side keeps its faster run (the one others disturbed least).
+_ROUNDS = ("rclone-1", "receiver-1", "receiver-2", "rclone-2")
+#: Each stage has its own bucket and directory, named after it.
+_STAGES = (*_ROUNDS, "rclone-parts", "large")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,8 +102,8 @@ def run(options: Options) -> ScenarioResult:
         client = s3_client(
             store.endpoint, store.credentials.access_key, store.credentials.secret_key
         )
-        for bucket in _BUCKETS.values():
-            _warm_bucket(client, bucket)
+        for name in _STAGES:
+            _warm_bucket(client, _bucket(name))
         rig = _Rig(
             workdir=workdir,
             store=store,
@@ -110,15 +111,21 @@ def run(options: Options) -> ScenarioResult:
             source=source,
             watch={"source": caddy, **({"store": store.pid} if store.pid is not None else {})},
         )
-        part_size = Settings.from_env(_worker_env(rig, "receiver")).part_size
-        baseline = _rclone_stage(rig, videos, name="rclone")
+        part_size = Settings.from_env(_worker_env(rig, "receiver-1")).part_size
+        rounds = {
+            name: (
+                _rclone_stage(rig, videos, name=name)
+                if name.startswith("rclone")
+                else _receiver_stage(rig, videos, name=name)
+            )
+            for name in _ROUNDS
+        }
         in_parts = _rclone_stage(rig, videos, name="rclone-parts", part_size=part_size)
-        subject = _receiver_stage(rig, videos, name="receiver")
         large_stage = _receiver_stage(rig, large, name="large") if large else None
     return result(
-        baseline=baseline,
+        baselines=[rounds["rclone-1"], rounds["rclone-2"]],
         baseline_in_parts=in_parts,
-        subject=subject,
+        subjects=[rounds["receiver-1"], rounds["receiver-2"]],
         large=large_stage,
         concurrency=CONCURRENCY,
         part_size=part_size,
@@ -146,6 +153,10 @@ def _seaweedfs(workdir: Path) -> Iterator[_Store]:
         server.stop()
 
 
+def _bucket(stage: str) -> str:
+    return f"bench-{stage}"
+
+
 def _warm_bucket(client: S3Client, bucket: str) -> None:
     """Create the bucket and write to it once, so its volumes exist before the clock runs."""
     client.create_bucket(Bucket=bucket)
@@ -157,7 +168,7 @@ def _rclone_stage(
     rig: _Rig, videos: Sequence[Video], *, name: str, part_size: int | None = None
 ) -> Stage:
     """``name`` picks the bucket and the log directory; ``part_size`` see :func:`rclone_env`."""
-    bucket = _BUCKETS[name]
+    bucket = _bucket(name)
     env = rclone_env(
         endpoint=rig.store.endpoint,
         access_key=rig.store.credentials.access_key,
@@ -168,7 +179,7 @@ def _rclone_stage(
     keys = {f"videos/{video.name}": video for video in videos}
     transfers = [Transfer(url=f"{rig.source}/{v.name}", key=key) for key, v in keys.items()]
     shape = f"in {part_size / 1024**2:g} MiB parts" if part_size else "rclone's defaults"
-    progress(f"archive: rclone copyurl, {len(videos)} URLs, {CONCURRENCY} at once, {shape}")
+    progress(f"archive: {name}: rclone copyurl, {len(videos)} URLs, {CONCURRENCY} at once, {shape}")
     _flush()
     start = CpuSnapshot.take(rig.watch)
     copied = copy_urls(
@@ -180,7 +191,7 @@ def _rclone_stage(
         timeout=_timeout(videos),
     )
     cpu = start.until(CpuSnapshot.take(rig.watch))
-    progress("archive: reading back what rclone stored")
+    progress(f"archive: {name}: reading back what rclone stored")
     return Stage(
         side=Side(
             videos=len(videos),
@@ -203,6 +214,7 @@ def _receiver_stage(rig: _Rig, videos: Sequence[Video], *, name: str) -> Stage:
     """``name`` picks the bucket and names the stage's own directory (database, log)."""
     workdir = rig.workdir / name
     workdir.mkdir(parents=True, exist_ok=True)
+    progress(f"archive: {name}: receiver worker, {len(videos)} videos, {CONCURRENCY} at once")
     _flush()
     tasks, archived = run_worker(
         db_path=workdir / "receiver.db",
@@ -212,7 +224,7 @@ def _receiver_stage(rig: _Rig, videos: Sequence[Video], *, name: str) -> Stage:
         watch=rig.watch,
         timeout=_timeout(videos),
     )
-    progress("archive: reading back what the archiver stored")
+    progress(f"archive: {name}: reading back what the archiver stored")
     expected = {task.job_id: video for task, video in zip(tasks, videos, strict=True)}
     return Stage(
         side=Side(
@@ -228,7 +240,7 @@ def _receiver_stage(rig: _Rig, videos: Sequence[Video], *, name: str) -> Stage:
             attempts=archived.attempts,
             errors=archived.errors,
         ),
-        verdict=verify_archived(rig.client, workdir / "receiver.db", _BUCKETS[name], expected),
+        verdict=verify_archived(rig.client, workdir / "receiver.db", _bucket(name), expected),
     )
 
 
@@ -238,7 +250,7 @@ def _worker_env(rig: _Rig, name: str) -> dict[str, str]:
         **_clean_env(),
         "RECEIVER_DATABASE_URL": f"sqlite:///{rig.workdir / name / 'receiver.db'}",
         "RECEIVER_S3_ENDPOINT_URL": rig.store.endpoint,
-        "RECEIVER_S3_BUCKET": _BUCKETS[name],
+        "RECEIVER_S3_BUCKET": _bucket(name),
         "AWS_ACCESS_KEY_ID": rig.store.credentials.access_key,
         "AWS_SECRET_ACCESS_KEY": rig.store.credentials.secret_key,
         "AWS_REGION": "us-east-1",

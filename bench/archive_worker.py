@@ -117,7 +117,7 @@ def run_worker(
     _migrate(db_path)
     with processes.spawned("receiver", ["worker"], log=log, env=env) as worker:
         _wait_until_started(worker, log)
-        progress(f"archive: receiver worker {worker.pid} running; queueing {len(urls)} videos")
+        progress(f"archive: receiver worker {worker.pid} running; queueing the videos")
         pids = {**watch, "subject": worker.pid}
         # CPU from before the commit: the idle worker's wait costs nothing, and no early
         # work of the first claim is missed between two looks at the table.
