@@ -290,6 +290,10 @@ def _joined_asset(row: Row) -> Asset | None:
                     "content_type",
                     "etag",
                     "stored_at",
+                    "duration_seconds",
+                    "width",
+                    "height",
+                    "codec",
                 )
             },
         }

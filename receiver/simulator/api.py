@@ -20,6 +20,7 @@ from receiver.errors import ValidationError
 from receiver.providers.base import JobRequest
 from receiver.providers.evolink_protocol import validate_request
 from receiver.simulator.callbacks import check_callback_url
+from receiver.simulator.images import check_image
 from receiver.simulator.lifecycle import run_task
 from receiver.simulator.state import SimulatorState
 from receiver.simulator.tasks import SimTask
@@ -138,6 +139,8 @@ def routes(state: SimulatorState) -> list[BaseRoute]:
             job, callback_url = parse_create_body(data)
             if callback_url is not None:
                 check_callback_url(callback_url, config)
+            if config.fetch_images and job.image_url is not None:
+                await check_image(job.image_url)
         except ValidationError as exc:
             return _invalid(exc.field, exc.message)
         task = SimTask.create(

@@ -72,6 +72,8 @@ class SimulatorConfig:
     allow_private_callbacks: bool = False
     #: The next N create calls answer 429; each refusal counts it down.
     rate_limit_next: int = 0
+    #: Fetch image_start at create and refuse the task when it cannot be downloaded.
+    fetch_images: bool = False
     #: Key of the HMAC that signs video links.
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 

@@ -73,7 +73,10 @@ def test_a_batch_from_a_csv_to_stored_videos(stack: Stack, tmp_path: Path) -> No
     assert plan["credits"] == pytest.approx(expected_credits)
     assert stack.simulator("GET", "/_simulator/stats")["tasks"] == {}
 
-    stack.simulator("PATCH", "/_simulator/config", json={"rate_limit_next": 5})
+    # Five 429s to honour, and first frames fetched at create as the provider does.
+    stack.simulator(
+        "PATCH", "/_simulator/config", json={"rate_limit_next": 5, "fetch_images": True}
+    )
     result = run(stack, "submit", "--from", str(path), "--concurrency", "4", "--wait", "--json")
     assert result.returncode == 1, result.stderr  # the invalid rows
     report = json.loads(result.stdout)

@@ -3,6 +3,7 @@ both databases, 429s honoured, against the provider simulator."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,7 +16,7 @@ from PIL import Image
 from receiver import clock
 from receiver.config import Settings
 from receiver.context import Context
-from receiver.errors import ProviderRateLimited
+from receiver.errors import ProviderError, ProviderRateLimited
 from receiver.seaweed import SeaweedFS
 from receiver.simulator import SimulatorConfig, create_app
 from receiver.submission import cost
@@ -73,11 +74,25 @@ def test_an_image_job_records_where_its_frame_lives_not_the_signed_url(
 ) -> None:
     path = tmp_path / "frame.jpg"
     Image.new("RGB", (720, 1280), (240, 200, 10)).save(path, "JPEG")
-    ctx = context(tmp_path, **s3_env(seaweedfs), EVOLINK_BASE_URL=simulator[0])
+    url, sim = simulator
+    # The simulator fetches each first frame at create, as the provider will.
+    sim.patch("/_simulator/config", json={"fetch_images": True})
+    ctx = context(tmp_path, **s3_env(seaweedfs), EVOLINK_BASE_URL=url)
     try:
         ctx.store.ensure_bucket()
         prepared = prepare(ctx, JobSpec(prompt="the sun rises", image=str(path)))
         assert prepared.request.model == "kling-v3-turbo-image-to-video"
+        staged = stage_image(ctx.store, check_image(path), prefix="inputs/", expires_in=600)
+        forged = staged.url.replace("Signature=", "Signature=0")
+        with pytest.raises(ProviderError, match="image_start: fetching the image answered 403"):
+            submit_prepared(
+                ctx,
+                dataclasses.replace(
+                    prepared,
+                    image=None,
+                    request=dataclasses.replace(prepared.request, image_url=forged),
+                ),
+            )
         job = submit_prepared(ctx, prepared)
         assert job.params["image"].startswith(f"s3://{ctx.settings.s3_bucket}/inputs/")
         assert job.params["image"].endswith(".jpg")

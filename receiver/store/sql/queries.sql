@@ -37,7 +37,8 @@ SELECT j.*,
        a.bucket AS asset_bucket, a.object_key AS asset_object_key,
        a.size_bytes AS asset_size_bytes, a.sha256 AS asset_sha256,
        a.content_type AS asset_content_type, a.etag AS asset_etag,
-       a.stored_at AS asset_stored_at
+       a.stored_at AS asset_stored_at, a.duration_seconds AS asset_duration_seconds,
+       a.width AS asset_width, a.height AS asset_height, a.codec AS asset_codec
 FROM jobs j LEFT JOIN assets a ON a.job_id = j.id
 WHERE (CAST(:status AS TEXT) IS NULL OR j.status = :status)
   AND (CAST(:model AS TEXT) IS NULL OR j.model = :model)
