@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from receiver.cli._common import context, print_json, progress
 from receiver.cli.costs import budget_line, budget_state
 from receiver.config import Settings
-from receiver.errors import ValidationError
+from receiver.errors import ConfigError, ReceiverError, ValidationError
 
 if TYPE_CHECKING:
     from receiver.submission.batch import BatchReport, RowResult
@@ -30,6 +30,9 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
         raise ValidationError("--from", "the prompt and shots come from the file's rows")
     if args.download:
         raise ValidationError("--download", "takes one job; a batch's videos stay in the bucket")
+    if args.wait and settings.admin_token is None:
+        # Checked before anything is sent: the batch must not go out and then fail to wait.
+        raise ConfigError("RECEIVER_ADMIN_TOKEN", "is not set: --wait uses the receiver's API")
     defaults = {name: getattr(args, name) for name in _DEFAULTABLE if getattr(args, name)}
     rows = read_rows(args.source, defaults=defaults)
     ctx = context(settings)
@@ -62,9 +65,14 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
                 bar.update()
 
             timeout = args.timeout.total_seconds() if args.timeout else None
-            waiting.wait_for_jobs(
-                settings, list(by_job), after=after, timeout=timeout, on_outcome=stored
-            )
+            try:
+                waiting.wait_for_jobs(
+                    settings, list(by_job), after=after, timeout=timeout, on_outcome=stored
+                )
+            except ReceiverError:
+                # The jobs are submitted whatever happened to the wait: say which they are.
+                _print_report(report, args, budget=None, dry_run=False)
+                raise
     _print_report(report, args, budget=None, dry_run=False)
     return 0 if report.all_ok else 1
 

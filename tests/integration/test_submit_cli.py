@@ -73,3 +73,13 @@ def test_costs_with_nothing_spent(env: Path, capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["day", "jobs", "credits"]
     assert "today (UTC): 0 of 50 credits spent" in out
+
+
+def test_a_batch_that_could_not_be_waited_for_is_not_sent(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch = env / "jobs.csv"
+    batch.write_text("prompt\na fox\n")
+    assert main(["submit", "--from", str(batch), "--wait"]) == 2
+    assert "RECEIVER_ADMIN_TOKEN: is not set" in capsys.readouterr().err
+    assert not (env / "receiver.db").exists()  # nothing was recorded, so nothing was sent
