@@ -56,6 +56,10 @@ class SimulatorConfig:
     video_bytes: int | None = None
     #: The first N downloads of each task answer 500.
     video_fail_first: int = 0
+    #: The next N downloads of each task (after the 500s) break off half-way through the body.
+    video_truncate_first: int = 0
+    #: Serve video bodies no faster than this many bytes a second (a slow, trickling CDN).
+    video_bytes_per_second: int | None = None
     #: Total time allowed for one callback attempt.
     callback_timeout: float = 10.0
     #: Pauses before each retry of a failed callback; its length is the number of retries.
@@ -104,6 +108,7 @@ class SimulatorConfig:
         for name in (
             "estimated_time",
             "video_fail_first",
+            "video_truncate_first",
             "callback_fail_first",
             "duplicate_callbacks",
             "rate_limit_next",
@@ -115,6 +120,8 @@ class SimulatorConfig:
         yield from self._text_problems()
         if self.video_bytes is not None:
             yield from _video_bytes_problems(self.video_bytes)
+        if self.video_bytes_per_second is not None and self.video_bytes_per_second <= 0:
+            yield "video_bytes_per_second must be > 0 (use null for full speed)"
 
     def _text_problems(self) -> typing.Iterator[str]:
         if self.api_key is not None and not self.api_key.strip():

@@ -2,14 +2,20 @@
 
 Links are checked like a signed CDN URL (403 when tampered with, 410 once expired), bodies
 are streamed with ranges and ``If-Range`` support, and every answer is counted per task,
-because tests prove "one job, one download" by these counts.
+because tests prove "one job, one download" by these counts: ``complete_downloads`` counts
+the bodies sent to the file's last byte, which a download cut off half-way never is.
+A CDN's bad days are knobs of the config: 500s (``video_fail_first``), bodies broken off
+half-way (``video_truncate_first``) and a slow trickle (``video_bytes_per_second``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
+import anyio
 import structlog
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -22,6 +28,13 @@ from receiver.simulator.tasks import SimTask
 __all__ = ["routes"]
 
 log = structlog.get_logger()
+
+#: A trickle is sent in pieces of about this many seconds' worth of bytes.
+_TRICKLE_STEP = 0.05
+
+
+class SimulatedCutOff(ConnectionAbortedError):
+    """Raised mid-body on purpose: the server drops the connection, as a failing CDN does."""
 
 
 def routes(state: SimulatorState) -> list[BaseRoute]:
@@ -87,15 +100,43 @@ def _headers(task: SimTask, length: int) -> dict[str, str]:
 
 def _stream(task: SimTask, byte_range: ByteRange | None) -> Response:
     video = task.video
+    start, end = (0, video.size) if byte_range is None else (byte_range.start, byte_range.end + 1)
+    cut_at: int | None = None
+    if task.truncated_downloads < task.config.video_truncate_first:
+        task.truncated_downloads += 1
+        cut_at = start + (end - start) // 2
+    body = _body(task, start, end, cut_at=cut_at)
     if byte_range is None:
         task.downloads += 1
         log.info("simulator.video_served", task_id=task.task_id, size=video.size)
-        return StreamingResponse(video.iter_bytes(), headers=_headers(task, video.size))
+        return StreamingResponse(body, headers=_headers(task, video.size))
     task.range_downloads += 1
     content_range = byte_range.content_range(video.size)
     log.info("simulator.video_served", task_id=task.task_id, range=content_range)
     return StreamingResponse(
-        video.iter_bytes(byte_range.start, byte_range.end + 1),
+        body,
         status_code=206,
         headers={**_headers(task, byte_range.length), "Content-Range": content_range},
     )
+
+
+async def _body(task: SimTask, start: int, end: int, *, cut_at: int | None) -> AsyncIterator[bytes]:
+    """Bytes ``start`` to ``end`` of the video, faults applied; counted once sent to the end."""
+    rate = task.config.video_bytes_per_second
+    stop = end if cut_at is None else cut_at
+    # Generating a block costs CPU: off the event loop, as Starlette does for sync bodies.
+    async for chunk in iterate_in_threadpool(task.video.iter_bytes(start, stop)):
+        if rate is None:
+            yield chunk
+            continue
+        step = max(1, int(rate * _TRICKLE_STEP))
+        for offset in range(0, len(chunk), step):
+            piece = chunk[offset : offset + step]
+            yield piece
+            await anyio.sleep(len(piece) / rate)
+    if cut_at is not None:
+        log.info("simulator.video_truncated", task_id=task.task_id, at=cut_at)
+        raise SimulatedCutOff(f"simulated truncation of {task.task_id} at byte {cut_at}")
+    if end == task.video.size:
+        # Reached only once the last chunk was handed to the server: the whole file went out.
+        task.complete_downloads += 1

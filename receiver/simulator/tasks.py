@@ -104,6 +104,11 @@ class SimTask:
     downloads: int = 0
     range_downloads: int = 0
     failed_downloads: int = 0
+    #: Download answers (full or ranged) whose body was sent up to the file's last byte:
+    #: the "one job, one download" count, which a download cut off half-way does not spoil.
+    complete_downloads: int = 0
+    #: Downloads broken off on purpose (``video_truncate_first``).
+    truncated_downloads: int = 0
     sha256: str | None = None
 
     @classmethod
@@ -198,6 +203,8 @@ class SimTask:
             "downloads": self.downloads,
             "range_downloads": self.range_downloads,
             "failed_downloads": self.failed_downloads,
+            "complete_downloads": self.complete_downloads,
+            "truncated_downloads": self.truncated_downloads,
             "size": self.video.size,
             "sha256": self.sha256,
         }
