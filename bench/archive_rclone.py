@@ -178,11 +178,14 @@ class _Running:
                 )
             self._pids.add(process.pid)
         try:
-            # wait4 rather than Popen.wait: only it returns the child's own rusage.
-            _, status, usage = os.wait4(process.pid, 0)
+            # Wait for the end without reaping: until reaped, the pid cannot be reused, so
+            # stop_all can never signal a stranger that inherited it.
+            os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
         finally:
             with self._lock:
                 self._pids.discard(process.pid)
+        # wait4 rather than Popen.wait: only it returns the child's own resource usage.
+        _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         # ru_maxrss is in KiB on Linux.
         return process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
