@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from bench import ack, archive, machine, report
+from bench import ack, archive, machine, report, scale
 from bench.options import Options, progress
 from bench.processes import ProcessFailed
 from bench.results import ScenarioResult
@@ -26,6 +26,7 @@ from receiver import logs
 SCENARIOS: dict[str, Callable[[Options], ScenarioResult]] = {
     "ack": ack.run,
     "archive": archive.run,
+    "scale": scale.run,
 }
 _DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
