@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-fast lint format bench clean lock
+.PHONY: help install run test test-fast chaos lint format bench clean lock
 
 help:
 	@echo "make run    - start SeaweedFS, the provider simulator, the receiver and a worker (receiver dev)"
 	@echo "make test   - lint, type-check and run the whole test suite"
+	@echo "make chaos  - the fault suite: kills, outages, storms (CHAOS_SCALE=full|ci)"
 	@echo "make lint   - ruff and mypy --strict"
 	@echo "make bench  - benchmarks, printing ratios against their baselines"
 
@@ -41,6 +42,12 @@ test: lint
 
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# The fault suite (tests/chaos, docs/testing.md): each scenario bounded by its own timeout.
+CHAOS_SCALE ?= full
+chaos: $(STAMP)
+	bash infra/ensure-postgres.sh
+	CHAOS_SCALE=$(CHAOS_SCALE) $(BIN)/pytest -m chaos -s tests/chaos
 
 bench: $(STAMP)
 	bash infra/ensure-caddy.sh

@@ -1,0 +1,101 @@
+"""Workers SIGKILLed at random moments of a batch of archives, and started again.
+
+Two ``receiver worker`` processes archive the batch; one is killed (no signal handler runs,
+nothing is flushed) whenever the random clock says so, preferably one holding a lease, and
+a new one takes its place. Short leases let the survivors take a killed worker's tasks
+over quickly; the journal lets them resume its multipart uploads.
+
+Right after each kill the simulator says which of the victim's archives had already been
+sent their last byte: those must be downloaded again (see ``tests/chaos/_audit.py``), and
+only those.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from receiver.store.database import open_database
+from tests.chaos._audit import audit, wait_settled
+from tests.chaos._scale import Scale, chaos_random
+from tests.chaos.conftest import Workers, configure, serve_without_worker, submit_many
+from tests.conftest import run_sql
+from tests.e2e.conftest import Stack
+
+#: Long enough for the simulator to count a body it finished just before the kill, far
+#: shorter than the lease a survivor must wait out before taking the task over.
+_SETTLE_AFTER_KILL = 0.3
+
+
+def _owner_pid(row: dict[str, Any]) -> int:
+    # Worker ids are host:pid:suffix (receiver/archive/worker.py).
+    return int(str(row["lease_owner"]).split(":")[1])
+
+
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(600)]
+
+
+@pytest.fixture
+def stack_overrides() -> dict[str, str]:
+    return {
+        "RECEIVER_LEASE_SECONDS": "2",
+        "RECEIVER_PART_SIZE": "5MiB",
+        "RECEIVER_ARCHIVE_CONCURRENCY": "2",
+    }
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_workers_killed_at_random_moments(stack: Stack, scale: Scale) -> None:
+    rng = chaos_random("worker kills")
+    started = time.monotonic()
+    configure(stack, video_bytes=scale.video_bytes, delay=0.5)
+    serve_without_worker(stack)
+    workers = Workers(stack, 2)
+    db = open_database(stack.env["RECEIVER_DATABASE_URL"])
+    try:
+        submit_many(stack, scale.kill_archives)
+        moments: list[str] = []
+        forced: Counter[str] = Counter()
+        for _ in range(scale.kills):
+            time.sleep(rng.uniform(0.5, 3.0))
+            running = run_sql(
+                db,
+                "SELECT t.job_id, j.task_id, t.lease_owner, t.upload_id FROM archive_tasks t "
+                "JOIN jobs j ON j.id = t.job_id WHERE t.state = 'running'",
+            )
+            # Prefer a worker in the middle of an archive: that is where a kill hurts.
+            owners = [
+                index for row in running if (index := workers.index_of(_owner_pid(row))) is not None
+            ]
+            victim = rng.choice(owners) if owners else rng.randrange(len(workers.processes))
+            held = [r for r in running if _owner_pid(r) == workers.processes[victim].pid]
+            workers.kill(victim)
+            time.sleep(_SETTLE_AFTER_KILL)
+            tasks = stack.simulator("GET", "/_simulator/stats")["tasks"]
+            after_last_byte = 0
+            for row in held:
+                # Every earlier attempt that got the whole file was counted as forced.
+                if tasks[row["task_id"]]["complete_downloads"] > forced[row["job_id"]]:
+                    forced[row["job_id"]] += 1
+                    after_last_byte += 1
+            moments.append(
+                f"t={time.monotonic() - started:.1f}s worker {victim} holding {len(held)} "
+                f"archives ({sum(1 for r in held if r['upload_id'])} with an open upload, "
+                f"{after_last_byte} already sent their last byte)"
+            )
+        print(f"[chaos] worker kills: killed at {'; '.join(moments)}")
+        wait_settled(stack.env, scale.kill_archives, timeout=300)
+        audit(
+            "worker kills",
+            stack.env,
+            stack.simulator_url,
+            expect_stored=scale.kill_archives,
+            forced_downloads=forced,
+        )
+    finally:
+        workers.stop()
+        db.close()
+    print(f"[chaos] worker kills: wall time {time.monotonic() - started:.1f}s")
