@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from receiver.store.database import open_database
+from receiver.store.database import Database, open_database
 from tests.chaos._audit import audit, wait_settled
-from tests.chaos._scale import Scale, chaos_random
+from tests.chaos._scale import MiB, Scale, chaos_random
 from tests.chaos.conftest import Workers, configure, serve_without_worker, submit_many
 from tests.conftest import run_sql
 from tests.e2e.conftest import Stack
@@ -28,6 +28,13 @@ from tests.e2e.conftest import Stack
 #: Long enough for the simulator to count a body it finished just before the kill, far
 #: shorter than the lease a survivor must wait out before taking the task over.
 _SETTLE_AFTER_KILL = 0.3
+
+
+def wait_until_stored(count: int, db: Database, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while run_sql(db, "SELECT COUNT(*) AS n FROM jobs WHERE status = 'stored'")[0]["n"] < count:
+        assert time.monotonic() < deadline, f"fewer than {count} archives stored in {timeout}s"
+        time.sleep(0.1)
 
 
 def _owner_pid(row: dict[str, Any]) -> int:
@@ -51,7 +58,9 @@ def stack_overrides() -> dict[str, str]:
 def test_workers_killed_at_random_moments(stack: Stack, scale: Scale) -> None:
     rng = chaos_random("worker kills")
     started = time.monotonic()
-    configure(stack, video_bytes=scale.video_bytes, delay=0.5)
+    # A source a little slower than loopback (a CDN is), so that kills land mid-download
+    # as well as mid-upload.
+    configure(stack, video_bytes=scale.video_bytes, video_bytes_per_second=16 * MiB, delay=0.5)
     serve_without_worker(stack)
     workers = Workers(stack, 2)
     db = open_database(stack.env["RECEIVER_DATABASE_URL"])
@@ -59,8 +68,12 @@ def test_workers_killed_at_random_moments(stack: Stack, scale: Scale) -> None:
         submit_many(stack, scale.kill_archives)
         moments: list[str] = []
         forced: Counter[str] = Counter()
-        for _ in range(scale.kills):
-            time.sleep(rng.uniform(0.5, 3.0))
+        # Random moments spread over the whole batch, whatever its speed: each kill waits
+        # for a random number of archives to be stored, then a random fraction of a second.
+        marks = sorted(rng.randrange(scale.kill_archives - 1) for _ in range(scale.kills))
+        for mark in marks:
+            wait_until_stored(mark, db)
+            time.sleep(rng.uniform(0.0, 0.8))
             running = run_sql(
                 db,
                 "SELECT t.job_id, j.task_id, t.lease_owner, t.upload_id FROM archive_tasks t "
