@@ -116,7 +116,9 @@ class ObjectStore:
         )
         return str(response["UploadId"])
 
-    def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> UploadedPart:
+    def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes | bytearray
+    ) -> UploadedPart:
         response = self._call(
             "uploading a part",
             self._client.upload_part,

@@ -207,12 +207,15 @@ def stream_video(
     url: str,
     policy: FetchPolicy,
     *,
-    chunk_size: int = 256 * 1024,
+    chunk_size: int | None = None,
     start: int = 0,
     if_range: str | None = None,
     on_open: Callable[[Opened], None] | None = None,
 ) -> Generator[bytes, None, None]:
     """The video's bytes, lazily: nothing is requested until the first chunk is wanted.
+
+    Chunks come as the network hands them over unless ``chunk_size`` asks otherwise (any
+    re-chunking is a copy of every byte).
 
     ``on_open`` learns the response's validator, the file's length and where the body starts
     before the first byte, so a resumed upload can tell whether the source is still the same

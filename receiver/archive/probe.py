@@ -12,7 +12,6 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-import av
 import structlog
 
 from receiver.errors import StorageError
@@ -36,17 +35,20 @@ class VideoFacts:
 
 def probe(store: ObjectStore, key: str, size: int) -> VideoFacts:
     """The facts of the video stored at ``key`` (``size`` bytes); empty ones if unreadable."""
+    # FFmpeg's libraries take ~20 MB: only a process that archives a video loads them.
+    import av
+
     reader = io.BufferedReader(_RangedObject(store, key, size), buffer_size=_BLOCK)
     try:
         with av.open(reader, mode="r") as container:
-            return _facts(container)
+            return _facts(container, av.time_base)
     except (av.FFmpegError, StorageError, OSError, ValueError) as exc:
         log.warning("archive.probe_failed", key=key, error=str(exc))
         return VideoFacts()
 
 
-def _facts(container: Any) -> VideoFacts:
-    duration = container.duration / av.time_base if container.duration else None
+def _facts(container: Any, time_base: int) -> VideoFacts:
+    duration = container.duration / time_base if container.duration else None
     if not container.streams.video:
         return VideoFacts(duration_seconds=duration)
     stream = container.streams.video[0]

@@ -80,7 +80,7 @@ def upload_stream(
     on_start: Callable[[str], None] | None = None,
     on_part: Callable[[UploadedPart], None] | None = None,
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
-    in_flight: int = 2,
+    in_flight: int = 1,
 ) -> StoredObject:
     """Upload ``chunks`` (the whole file, from its first byte) to ``key``.
 
@@ -143,8 +143,8 @@ def _send_parts(
         digest, skip, check = resume.digest.copy(), 0, _VideoCheck(max_bytes, at=resume.offset)
     else:
         digest, skip, check = hashlib.sha256(), resume.offset, _VideoCheck(max_bytes, at=0)
-    # The part being filled, as the chunks that make it: joined once, when it is full.
-    filling: list[bytes] = []
+    # The part being filled: a fresh buffer for each, since a sent one is still in flight.
+    filling = bytearray(resume.part_size)
     filled = 0
     sender = _PipelinedSender(
         store,
@@ -156,7 +156,7 @@ def _send_parts(
         on_checkpoint=on_checkpoint,
     )
 
-    def send(data: bytes) -> None:
+    def send(data: bytearray) -> None:
         digest.update(data)
         sender.send(data, digest.copy())
 
@@ -167,20 +167,21 @@ def _send_parts(
             if stored_from:
                 # Already stored by an earlier attempt: hashed, not sent again.
                 digest.update(chunk[:stored_from])
-            piece = chunk[stored_from:] if stored_from else chunk
-            if not piece:
-                continue
-            filling.append(piece)
-            filled += len(piece)
-            if filled >= resume.part_size:
-                data = b"".join(filling)
-                while len(data) >= resume.part_size:
-                    send(data[: resume.part_size])
-                    data = data[resume.part_size :]
-                filling, filled = ([data], len(data)) if data else ([], 0)
+            view = memoryview(chunk)[stored_from:]
+            while view:
+                # Each byte is copied once, into the part it belongs to, cut exactly at the
+                # part boundary (every part but the last has the same size).
+                take = view[: resume.part_size - filled]
+                filling[filled : filled + len(take)] = take
+                filled += len(take)
+                view = view[len(take) :]
+                if filled == resume.part_size:
+                    send(filling)
+                    filling, filled = bytearray(resume.part_size), 0
         check.end(stored=skip)
         if filled or not sender.parts:
-            send(b"".join(filling))
+            del filling[filled:]
+            send(filling)
         parts = sender.finish()
     return digest, check.size, parts
 
@@ -246,7 +247,7 @@ class _PipelinedSender:
         self._journal_failed = False
         self._pool = ThreadPoolExecutor(self._in_flight, thread_name_prefix="part-upload")
 
-    def send(self, data: bytes, digest_after: hashlib._Hash) -> None:
+    def send(self, data: bytearray, digest_after: hashlib._Hash) -> None:
         while len(self._pending) >= self._in_flight:
             self._collect_oldest()
         number = self._next_number

@@ -25,6 +25,7 @@ from receiver import clock, events, metrics, providers
 from receiver.archive.confirm import confirmed_video_url
 from receiver.archive.fetch import FetchPolicy, Opened, guarded_client, stream_video
 from receiver.archive.journal import LeaseLost, UploadJournal
+from receiver.archive.memory import return_large_buffers_to_the_os
 from receiver.archive.probe import VideoFacts, probe
 from receiver.archive.upload import Checkpoint, StoredObject, UploadPaused, upload_stream
 from receiver.config import Settings
@@ -39,7 +40,6 @@ __all__ = ["ArchiveWorker"]
 
 log = structlog.get_logger(__name__)
 
-_CHUNK = 256 * 1024
 #: Retries go on, at most this far apart, until the provider's link dies.
 _MAX_BACKOFF = 600.0
 
@@ -81,6 +81,7 @@ class ArchiveWorker:
 
     def start(self) -> None:
         self._store.ensure_bucket()
+        return_large_buffers_to_the_os()
         for number in range(self._settings.archive_concurrency):
             thread = threading.Thread(target=self._loop, name=f"archive-{number}", daemon=True)
             thread.start()
@@ -209,7 +210,6 @@ class ArchiveWorker:
             self._http,
             url,
             self._policy,
-            chunk_size=_CHUNK,
             start=resume.offset if resume is not None and resume.digest is not None else 0,
             if_range=task.source_validator if resume is not None else None,
             on_open=opened.append,
