@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,12 +17,17 @@ from receiver import jobs
 from receiver.config import Settings
 from receiver.context import Context
 from receiver.providers.base import JobRequest
+from receiver.store.database import Database
 from tests.chaos._scale import Scale, current_scale
+from tests.conftest import run_sql
 from tests.e2e.conftest import Stack, spawn, stack, stack_overrides, stop_process, wait_up
 
 __all__ = [
+    "KillLedger",
     "Workers",
     "configure",
+    "owner_pid",
+    "running_archives",
     "serve_without_worker",
     "stack",
     "stack_overrides",
@@ -84,3 +92,51 @@ class Workers:
     def stop(self) -> None:
         for process in self.processes:
             stop_process(process)
+
+
+#: Long enough for the simulator to count a body it finished just before a kill, far
+#: shorter than the lease a survivor must wait out before taking the task over.
+_SETTLE_AFTER_KILL = 0.3
+
+
+def running_archives(db: Database) -> list[dict[str, Any]]:
+    return run_sql(
+        db,
+        "SELECT t.job_id, j.task_id, t.lease_owner, t.upload_id FROM archive_tasks t "
+        "JOIN jobs j ON j.id = t.job_id WHERE t.state = 'running'",
+    )
+
+
+def owner_pid(row: dict[str, Any]) -> int:
+    # Worker ids are host:pid:suffix (receiver/archive/worker.py).
+    return int(str(row["lease_owner"]).split(":")[1])
+
+
+class KillLedger:
+    """Which archives each SIGKILL caught after the source had sent them their last byte.
+
+    Those jobs must be downloaded once more (see tests/chaos/_audit.py); ``forced`` is what
+    the audit is told, measured right after each kill, never guessed.
+    """
+
+    def __init__(self, stack: Stack, db: Database) -> None:
+        self._stack = stack
+        self._db = db
+        self.forced: Counter[str] = Counter()
+
+    def kill(self, pid: int, kill: Callable[[], None]) -> str:
+        """Run ``kill`` (which SIGKILLs process ``pid``) and describe what it caught."""
+        held = [row for row in running_archives(self._db) if owner_pid(row) == pid]
+        kill()
+        time.sleep(_SETTLE_AFTER_KILL)
+        tasks = self._stack.simulator("GET", "/_simulator/stats")["tasks"]
+        after_last_byte = 0
+        for row in held:
+            # Every earlier attempt that got the whole file was counted as forced.
+            if tasks[row["task_id"]]["complete_downloads"] > self.forced[row["job_id"]]:
+                self.forced[row["job_id"]] += 1
+                after_last_byte += 1
+        return (
+            f"holding {len(held)} archives ({sum(1 for r in held if r['upload_id'])} with an "
+            f"open upload, {after_last_byte} already sent their last byte)"
+        )

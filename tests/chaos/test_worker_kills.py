@@ -12,22 +12,25 @@ only those.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections import Counter
-from typing import Any
 
 import pytest
 
 from receiver.store.database import Database, open_database
 from tests.chaos._audit import audit, wait_settled
 from tests.chaos._scale import MiB, Scale, chaos_random
-from tests.chaos.conftest import Workers, configure, serve_without_worker, submit_many
+from tests.chaos.conftest import (
+    KillLedger,
+    Workers,
+    configure,
+    owner_pid,
+    running_archives,
+    serve_without_worker,
+    submit_many,
+)
 from tests.conftest import run_sql
 from tests.e2e.conftest import Stack
-
-#: Long enough for the simulator to count a body it finished just before the kill, far
-#: shorter than the lease a survivor must wait out before taking the task over.
-_SETTLE_AFTER_KILL = 0.3
 
 
 def wait_until_stored(count: int, db: Database, timeout: float = 120) -> None:
@@ -35,14 +38,6 @@ def wait_until_stored(count: int, db: Database, timeout: float = 120) -> None:
     while run_sql(db, "SELECT COUNT(*) AS n FROM jobs WHERE status = 'stored'")[0]["n"] < count:
         assert time.monotonic() < deadline, f"fewer than {count} archives stored in {timeout}s"
         time.sleep(0.1)
-
-
-def _owner_pid(row: dict[str, Any]) -> int:
-    # Worker ids are host:pid:suffix (receiver/archive/worker.py).
-    return int(str(row["lease_owner"]).split(":")[1])
-
-
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
@@ -67,38 +62,23 @@ def test_workers_killed_at_random_moments(stack: Stack, scale: Scale) -> None:
     try:
         submit_many(stack, scale.kill_archives)
         moments: list[str] = []
-        forced: Counter[str] = Counter()
+        ledger = KillLedger(stack, db)
         # Random moments spread over the whole batch, whatever its speed: each kill waits
         # for a random number of archives to be stored, then a random fraction of a second.
         marks = sorted(rng.randrange(scale.kill_archives - 1) for _ in range(scale.kills))
         for mark in marks:
             wait_until_stored(mark, db)
             time.sleep(rng.uniform(0.0, 0.8))
-            running = run_sql(
-                db,
-                "SELECT t.job_id, j.task_id, t.lease_owner, t.upload_id FROM archive_tasks t "
-                "JOIN jobs j ON j.id = t.job_id WHERE t.state = 'running'",
-            )
+            running = running_archives(db)
             # Prefer a worker in the middle of an archive: that is where a kill hurts.
             owners = [
-                index for row in running if (index := workers.index_of(_owner_pid(row))) is not None
+                index for row in running if (index := workers.index_of(owner_pid(row))) is not None
             ]
             victim = rng.choice(owners) if owners else rng.randrange(len(workers.processes))
-            held = [r for r in running if _owner_pid(r) == workers.processes[victim].pid]
-            workers.kill(victim)
-            time.sleep(_SETTLE_AFTER_KILL)
-            tasks = stack.simulator("GET", "/_simulator/stats")["tasks"]
-            after_last_byte = 0
-            for row in held:
-                # Every earlier attempt that got the whole file was counted as forced.
-                if tasks[row["task_id"]]["complete_downloads"] > forced[row["job_id"]]:
-                    forced[row["job_id"]] += 1
-                    after_last_byte += 1
-            moments.append(
-                f"t={time.monotonic() - started:.1f}s worker {victim} holding {len(held)} "
-                f"archives ({sum(1 for r in held if r['upload_id'])} with an open upload, "
-                f"{after_last_byte} already sent their last byte)"
+            caught = ledger.kill(
+                workers.processes[victim].pid, functools.partial(workers.kill, victim)
             )
+            moments.append(f"t={time.monotonic() - started:.1f}s worker {victim} {caught}")
         print(f"[chaos] worker kills: killed at {'; '.join(moments)}")
         wait_settled(stack.env, scale.kill_archives, timeout=300)
         audit(
@@ -106,7 +86,7 @@ def test_workers_killed_at_random_moments(stack: Stack, scale: Scale) -> None:
             stack.env,
             stack.simulator_url,
             expect_stored=scale.kill_archives,
-            forced_downloads=forced,
+            forced_downloads=ledger.forced,
         )
     finally:
         workers.stop()
