@@ -171,7 +171,7 @@ def audit(
             reason = row["attention"] or row["error_message"]
             if reason and row["object_key"] is None:
                 result.terminal_with_reason += 1
-                result.reasons[reason.split(":")[0]] += 1
+                result.reasons[reason] += 1
             else:
                 result.problems.append(f"{row['id']}: {row['status']} without a reason or stored")
         else:
