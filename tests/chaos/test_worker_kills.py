@@ -32,6 +32,8 @@ from tests.chaos.conftest import (
 from tests.conftest import run_sql
 from tests.e2e.conftest import Stack
 
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(600)]
+
 
 def wait_until_stored(count: int, db: Database, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
