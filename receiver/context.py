@@ -35,7 +35,11 @@ class Context:
 
     @cached_property
     def store(self) -> ObjectStore:
-        return ObjectStore(self.settings, max_connections=self.settings.archive_concurrency + 4)
+        # Every archive sends up to RECEIVER_PARTS_IN_FLIGHT parts while it opens, lists or
+        # completes; the rest serve the API's presigned links and probes.
+        settings = self.settings
+        connections = settings.archive_concurrency * (settings.parts_in_flight + 1) + 4
+        return ObjectStore(settings, max_connections=connections)
 
     @cached_property
     def signer(self) -> CallbackSigner:

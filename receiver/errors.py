@@ -20,7 +20,9 @@ wrapped at the boundary (``raise ... from exc``) and never leak through.
     │   ├── ProviderRateLimited    429: slow down (``retry_after`` seconds)
     │   └── ProviderUnavailable    5xx, timeouts and network failures: try again later
     ├── StorageError           the S3 store refused or failed an operation
+    │   └── ObjectConflict     a different object already holds the key (never overwritten)
     ├── FetchError             a video could not be downloaded (retryable unless ``permanent``)
+    │   ├── LinkExpired        the video link is past its expiry
     │   └── UnsafeURL          the video URL points somewhere we never fetch from
     ├── ConfirmationError      the provider's task API did not confirm a completed callback
     └── ServiceError           a bundled service (SeaweedFS, simulator) failed to start
@@ -32,7 +34,9 @@ __all__ = [
     "ConfigError",
     "ConfirmationError",
     "FetchError",
+    "LinkExpired",
     "NotFoundError",
+    "ObjectConflict",
     "ProviderAuthError",
     "ProviderError",
     "ProviderNotFound",
@@ -138,12 +142,24 @@ class StorageError(ReceiverError):
     """The object store failed."""
 
 
+class ObjectConflict(StorageError):
+    """A different object already sits under the asset's key: reported, never overwritten."""
+
+
 class FetchError(ReceiverError):
     """The video could not be downloaded."""
 
     def __init__(self, message: str | None = None, *, permanent: bool = False) -> None:
         self.permanent = permanent
         super().__init__(message)
+
+
+class LinkExpired(FetchError):
+    """The video link is past its expiry: the job ends ``expired`` (``receiver retry`` asks
+    the provider for a fresh link)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, permanent=True)
 
 
 class UnsafeURL(FetchError):

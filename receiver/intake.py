@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -40,6 +40,8 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
+#: A task creation time further back than this is not believed (a clock gone wrong).
+_TRUSTED_SKEW_PAST = timedelta(hours=48)
 #: Bodies are kept in the delivery log up to this size.
 BODY_KEEP_BYTES = 64 * 1024
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
@@ -369,19 +371,24 @@ def _enqueue_archive(
         conn.execute("flag_job", id=job_id, attention=attention, now=now)
         events.append(conn, job_id, "job.attention", reason=attention)
         return
+    # The link dies 24 h after generation unless the URL says otherwise. Neither provider
+    # says when generation ended; the task's creation comes shortly before (so the deadline
+    # errs early, on the safe side), and the callback's arrival after it, possibly hours
+    # after for a callback recovered by the watchdog or replayed.
+    generated = received_at
+    created = snapshot.created_at
+    if created is not None and received_at - _TRUSTED_SKEW_PAST <= created <= received_at:
+        generated = created
     conn.execute(
         "enqueue_archive",
         job_id=job_id,
         # With confirmation the worker asks the provider for the URL; this one is a hint.
         source_url=snapshot.video_urls[0] if snapshot.video_urls else "",
         confirm_first=int(confirm),
-        # The link dies 24 h after generation unless the URL says otherwise; the callback
-        # comes right after generation, so its arrival is a close, slightly conservative
-        # stand-in for the generation time.
         deadline_at=clock.to_db(
-            link_deadline(snapshot.video_urls[0], received_at)
+            link_deadline(snapshot.video_urls[0], generated)
             if snapshot.video_urls
-            else received_at + LINK_LIFETIME
+            else generated + LINK_LIFETIME
         ),
         now=now,
     )

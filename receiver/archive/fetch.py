@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from receiver.errors import FetchError, UnsafeURL
+from receiver.errors import FetchError, LinkExpired, UnsafeURL
 
 __all__ = [
     "FetchPolicy",
@@ -33,7 +33,10 @@ __all__ = [
     "stream_video",
 ]
 
-_PERMANENT_STATUSES = frozenset({401, 403, 404, 410})
+_PERMANENT_STATUSES = frozenset({401, 404})
+#: A presigned link past its expiry answers these (S3: 403 "Request has expired").
+_EXPIRED_STATUSES = frozenset({403, 410})
+_NOT_VIDEO = frozenset({"application/json", "application/xml", "application/xhtml+xml"})
 _CONTENT_RANGE = re.compile(r"bytes (?P<first>\d+)-(?P<last>\d+)/(?P<total>\d+|\*)")
 
 
@@ -86,7 +89,11 @@ def allowed_addresses(host: str, port: int, policy: FetchPolicy) -> list[str]:
 
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     # ``is_global`` alone lets multicast through (224.0.0.0/4 and ff00::/8 are in no
-    # "private" table), and NAT64 prefixes lead back into private space.
+    # "private" table), and NAT64, 6to4 and Teredo addresses lead back into IPv4 space.
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if address.is_site_local or (embedded is not None and not _public(embedded)):
+            return False
     return (
         address.is_global
         and not address.is_multicast
@@ -179,10 +186,12 @@ def open_video(
     not do ranges, answers 200 with the whole of it instead.
     ``client`` must come from :func:`guarded_client`: it checks every address it connects to.
     """
-    headers = {}
+    # The bytes as stored at the source: a compressed transfer would be decoded and no
+    # longer match its Content-Length, and its hash would not be the file's.
+    headers = {"accept-encoding": "identity"}
     condition = _if_range_header(if_range)
     if condition is not None:
-        headers = {"range": f"bytes={start}-", "if-range": condition}
+        headers |= {"range": f"bytes={start}-", "if-range": condition}
     for _ in range(policy.max_redirects + 1):
         check_url(url, policy)
         try:
@@ -190,7 +199,7 @@ def open_video(
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
-                _check_response(response, policy, start=start if headers else None)
+                _check_response(response, policy, start=start if condition else None)
                 yield response
                 return
         except httpx.InvalidURL as exc:
@@ -242,13 +251,19 @@ def _opened(response: httpx.Response, body_length: int | None) -> Opened:
     return Opened(validator=validator(response.headers, body_length), length=body_length, offset=0)
 
 
-def _content_range(value: str) -> tuple[int, int | None]:
-    """``bytes FIRST-LAST/TOTAL`` as (FIRST, TOTAL); TOTAL may be ``*`` (unknown)."""
+def _content_range(value: str) -> tuple[int, int]:
+    """``bytes FIRST-LAST/TOTAL`` as (FIRST, TOTAL), if it runs to the end of the file.
+
+    We only ever ask for the rest of a file: an answer that stops short of its end (some
+    servers cap open ranges) or does not say the total would store a truncated video.
+    """
     match = _CONTENT_RANGE.fullmatch(value.strip())
-    if match is None:
-        raise FetchError(f"the video source answered 206 with a bad Content-Range: {value!r}")
-    total = match.group("total")
-    return int(match.group("first")), int(total) if total != "*" else None
+    if match is None or match.group("total") == "*":
+        raise FetchError(f"the video source answered 206 with an unusable Content-Range: {value!r}")
+    first, last, total = (int(match.group(name)) for name in ("first", "last", "total"))
+    if last != total - 1 or first > last:
+        raise FetchError(f"the video source answered only bytes {first}-{last} of {total}")
+    return first, total
 
 
 def _if_range_header(source_validator: str | None) -> str | None:
@@ -281,21 +296,35 @@ def _check_response(response: httpx.Response, policy: FetchPolicy, *, start: int
         first, total = _content_range(response.headers.get("content-range", ""))
         if first != start:
             raise FetchError(f"asked for the video from byte {start}, got it from byte {first}")
-        if total is not None and total > policy.max_bytes:
+        length = response.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) != total - first):
+            raise FetchError(
+                f"the video source's 206 says {length} bytes for bytes {first}-{total - 1}"
+            )
+        _check_content_type(response)
+        if total > policy.max_bytes:
             raise FetchError(
                 f"the video is {total} bytes, over RECEIVER_MAX_VIDEO_BYTES ({policy.max_bytes})",
                 permanent=True,
             )
         return
+    if status in _EXPIRED_STATUSES:
+        raise LinkExpired(f"the video source answered {status}: the link has expired")
     if status != 200:
         raise FetchError(
-            f"the video source answered {status}"
-            + (" (the link has probably expired)" if status in {403, 410} else ""),
-            permanent=status in _PERMANENT_STATUSES,
+            f"the video source answered {status}", permanent=status in _PERMANENT_STATUSES
         )
+    _check_content_type(response)
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > policy.max_bytes:
         raise FetchError(
             f"the video is {int(length)} bytes, over RECEIVER_MAX_VIDEO_BYTES ({policy.max_bytes})",
             permanent=True,
         )
+
+
+def _check_content_type(response: httpx.Response) -> None:
+    """An error page (HTML, JSON, text) served with 200 is not a video, whatever its size."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind.startswith("text/") or kind in _NOT_VIDEO:
+        raise FetchError(f"the video source answered {kind}, not a video")

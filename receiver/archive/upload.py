@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from receiver.errors import FetchError, ReceiverError, StorageError
+from receiver.errors import FetchError, ObjectConflict, ReceiverError, StorageError
 from receiver.storage import ObjectExists, ObjectStore, UploadedPart
 
 __all__ = ["BadContent", "Checkpoint", "Resume", "StoredObject", "UploadPaused", "upload_stream"]
@@ -81,6 +81,7 @@ def upload_stream(
     on_part: Callable[[UploadedPart], None] | None = None,
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
     in_flight: int = 1,
+    expected_size: Callable[[], int | None] | None = None,
 ) -> StoredObject:
     """Upload ``chunks`` (the whole file, from its first byte) to ``key``.
 
@@ -90,7 +91,8 @@ def upload_stream(
     upload's id and ``on_part`` each part once stored (the caller's journal; it may raise
     :class:`UploadPaused` to stop at this part boundary), then ``on_checkpoint`` the hash
     state after it. A failure leaves the upload open for the next attempt to resume, except
-    when the content itself is wrong.
+    when the content itself is wrong. ``expected_size`` tells, once the bytes are read, the
+    size the source announced for the whole file: anything else is never completed.
     """
     if resume is None:
         upload_id = store.start_upload(key, content_type=content_type)
@@ -114,6 +116,7 @@ def upload_stream(
             on_part=on_part,
             on_checkpoint=on_checkpoint,
             in_flight=in_flight,
+            expected_size=expected_size,
         )
     except BadContent:
         with contextlib.suppress(StorageError):
@@ -137,6 +140,7 @@ def _send_parts(
     on_part: Callable[[UploadedPart], None] | None,
     on_checkpoint: Callable[[Checkpoint], None] | None,
     in_flight: int,
+    expected_size: Callable[[], int | None] | None,
 ) -> tuple[hashlib._Hash, int, list[UploadedPart]]:
     if resume.digest is not None:
         # A ranged download: the bytes before the offset are already hashed and stored.
@@ -178,8 +182,8 @@ def _send_parts(
                 if filled == resume.part_size:
                     send(filling)
                     filling, filled = bytearray(resume.part_size), 0
-        check.end(stored=skip)
-        if filled or not sender.parts:
+        check.end(stored=skip, expected=expected_size() if expected_size else None)
+        if filled:  # the last, shorter part (an empty file never gets here)
             del filling[filled:]
             send(filling)
         parts = sender.finish()
@@ -205,7 +209,7 @@ class _VideoCheck:
         if self._max_bytes is not None and self.size > self._max_bytes:
             raise BadContent(f"the video is larger than {self._max_bytes} bytes", permanent=True)
 
-    def end(self, *, stored: int) -> None:
+    def end(self, *, stored: int, expected: int | None) -> None:
         if self.size == 0:
             raise BadContent("the download was empty")
         if self.size < 8:
@@ -214,6 +218,8 @@ class _VideoCheck:
             raise FetchError(
                 f"the download ended after {self.size} bytes, before the {stored} already stored"
             )
+        if expected is not None and self.size != expected:
+            raise FetchError(f"the download came to {self.size} of the {expected} bytes announced")
 
 
 class _PipelinedSender:
@@ -310,6 +316,6 @@ def _compare_existing(store: ObjectStore, key: str, sha256: str, size: int) -> S
                 etag=str(existing.get("ETag", "")),
                 created=False,
             )
-    raise StorageError(
+    raise ObjectConflict(
         f"s3://{store.bucket}/{key} already holds a different object; refusing to overwrite it"
     )

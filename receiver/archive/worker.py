@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import structlog
@@ -27,9 +27,21 @@ from receiver.archive.fetch import FetchPolicy, Opened, guarded_client, stream_v
 from receiver.archive.journal import LeaseLost, UploadJournal
 from receiver.archive.memory import return_large_buffers_to_the_os
 from receiver.archive.probe import VideoFacts, probe
-from receiver.archive.upload import Checkpoint, StoredObject, UploadPaused, upload_stream
+from receiver.archive.upload import (
+    Checkpoint,
+    Resume,
+    StoredObject,
+    UploadPaused,
+    upload_stream,
+)
 from receiver.config import Settings
-from receiver.errors import ConfirmationError, FetchError, StorageError
+from receiver.errors import (
+    ConfirmationError,
+    FetchError,
+    LinkExpired,
+    ObjectConflict,
+    StorageError,
+)
 from receiver.housekeeping import Housekeeper
 from receiver.providers.base import Provider
 from receiver.storage import ObjectStore, UploadedPart, asset_key
@@ -42,6 +54,16 @@ log = structlog.get_logger(__name__)
 
 #: Retries go on, at most this far apart, until the provider's link dies.
 _MAX_BACKOFF = 600.0
+#: How long before the link's deadline the last retry is made.
+_LAST_TRY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Held:
+    """A job's checkpoint, and the length of the whole file it is part of."""
+
+    checkpoint: Checkpoint
+    length: int | None
 
 
 class ArchiveWorker:
@@ -75,7 +97,7 @@ class ArchiveWorker:
         self._journal = UploadJournal(db, store, owner=self.worker_id, lease=self._lease)
         #: Per job, the hash state after its last stored part, so that a retry in this
         #: process fetches only the rest of the file. Lost on restart (then it is re-read).
-        self._checkpoints: dict[str, Checkpoint] = {}
+        self._checkpoints: dict[str, _Held] = {}
 
     # ── lifecycle ──
 
@@ -162,7 +184,6 @@ class ArchiveWorker:
             return
         except (FetchError, StorageError, ConfirmationError) as exc:
             self._failed(task, key, exc)
-            return
         except Exception as exc:
             if is_database_error(exc):
                 # The database blinked: keep the upload and its journal; the lease lapses and
@@ -173,9 +194,17 @@ class ArchiveWorker:
             # "running" until its lease lapses again and again.
             log.exception("archive.unexpected_error")
             self._failed(task, key, FetchError(f"unexpected error: {exc!r}", permanent=True))
-            return
-        self._record_stored(task, stored, probe(self._store, stored.key, stored.size))
-        metrics.ARCHIVE_SECONDS.observe(time.monotonic() - started)
+        else:
+            self._record_stored(task, stored, self._facts(stored))
+            metrics.ARCHIVE_SECONDS.observe(time.monotonic() - started)
+
+    def _facts(self, stored: StoredObject) -> VideoFacts:
+        """The video's facts; never a reason to redo an archive that is complete."""
+        try:
+            return probe(self._store, stored.key, stored.size)
+        except Exception:
+            log.exception("archive.probe_failed", key=stored.key)
+            return VideoFacts()
 
     def _source_url(self, task: ArchiveTask, job: Job) -> str:
         if not task.confirm_first:
@@ -198,45 +227,23 @@ class ArchiveWorker:
     def _download_and_upload(self, task: ArchiveTask, url: str, key: str) -> StoredObject:
         part_size = self._settings.part_size
         resume = self._journal.resumable(task, key, part_size)
-        checkpoint = self._checkpoints.pop(task.job_id, None)
-        if resume is not None and checkpoint is not None and checkpoint.parts == resume.parts:
+        held = self._checkpoints.pop(task.job_id, None)
+        if resume is not None and held is not None and held.checkpoint.parts == resume.parts:
             # This process still holds the hash of the stored prefix: fetch only the rest.
-            resume = replace(resume, digest=checkpoint.digest.copy())
+            resume = replace(resume, digest=held.checkpoint.digest.copy())
         opened: list[Opened] = []
-        # The download is lazy: it starts only once the upload is open, so an unreachable
-        # store fails the attempt before the source is touched (one video, one download).
-        # A resume asks for the rest of the file only if it is still the same file (If-Range).
-        download = stream_video(
-            self._http,
-            url,
-            self._policy,
-            start=resume.offset if resume is not None and resume.digest is not None else 0,
-            if_range=task.source_validator if resume is not None else None,
-            on_open=opened.append,
-        )
-        chunks: Iterator[bytes] = download
-        if resume is not None:
-            # Peek, to learn whether the source still serves the file the parts came from.
-            first = next(download, b"")
-            answer = opened[0] if opened else None
-            if (
-                answer is None
-                or answer.validator is None
-                or answer.validator != task.source_validator
-            ):
-                log.info(
-                    "archive.source_changed",
-                    before=task.source_validator,
-                    now=answer.validator if answer else None,
-                )
-                self._journal.discard(task, key)
-                resume = None
-                if answer is not None and answer.offset != 0:
-                    raise FetchError("the source served part of a file that is not the same one")
-            elif answer.offset == 0 and resume.digest is not None:
-                # The same file, but the source does not do ranges: hash the prefix again.
-                resume = replace(resume, digest=None)
-            chunks = itertools.chain([first], download)
+        if (
+            resume is not None
+            and resume.digest is not None
+            and held
+            and held.length == resume.offset
+        ):
+            # Every byte is stored already (completing failed last time): just complete.
+            download: Generator[bytes, None, None] = _nothing()
+            opened.append(Opened(validator=task.source_validator, length=held.length, offset=0))
+            chunks: Iterator[bytes] = download
+        else:
+            download, chunks, resume = self._open_source(task, url, key, resume, opened)
 
         def on_start(upload_id: str) -> None:
             self._journal.started(task, upload_id, part_size)
@@ -249,7 +256,9 @@ class ArchiveWorker:
                 raise UploadPaused("stopping at a part boundary; the upload will be resumed")
 
         def on_checkpoint(checkpoint: Checkpoint) -> None:
-            self._checkpoints[task.job_id] = checkpoint
+            self._checkpoints[task.job_id] = _Held(
+                checkpoint=checkpoint, length=opened[0].length if opened else None
+            )
 
         try:
             return upload_stream(
@@ -263,6 +272,7 @@ class ArchiveWorker:
                 on_part=on_part,
                 on_checkpoint=on_checkpoint,
                 in_flight=self._settings.parts_in_flight,
+                expected_size=lambda: opened[0].length if opened else None,
             )
         except (FetchError, StorageError):
             raise  # the checkpoint stays, for the retry in this process
@@ -271,6 +281,46 @@ class ArchiveWorker:
             raise
         else:
             self._checkpoints.pop(task.job_id, None)
+
+    def _open_source(
+        self,
+        task: ArchiveTask,
+        url: str,
+        key: str,
+        resume: Resume | None,
+        opened: list[Opened],
+    ) -> tuple[Generator[bytes, None, None], Iterator[bytes], Resume | None]:
+        """The download, its chunks, and the resume still valid once the source answered."""
+        # The download is lazy: for a fresh archive it starts only once the upload is open,
+        # so an unreachable store fails the attempt before the source is touched (one video,
+        # one download). A resume asks for the rest of the file only if it is still the
+        # same file (If-Range), and peeks at the answer before going on.
+        download = stream_video(
+            self._http,
+            url,
+            self._policy,
+            start=resume.offset if resume is not None and resume.digest is not None else 0,
+            if_range=task.source_validator if resume is not None else None,
+            on_open=opened.append,
+        )
+        if resume is None:
+            return download, download, None
+        first = next(download, b"")
+        answer = opened[0] if opened else None
+        if answer is None or answer.validator is None or answer.validator != task.source_validator:
+            log.info(
+                "archive.source_changed",
+                before=task.source_validator,
+                now=answer.validator if answer else None,
+            )
+            self._journal.discard(task, key)
+            resume = None
+            if answer is not None and answer.offset != 0:
+                raise FetchError("the source served part of a file that is not the same one")
+        elif answer.offset == 0 and resume.digest is not None:
+            # The same file, but the source does not do ranges: hash the prefix again.
+            resume = replace(resume, digest=None)
+        return download, itertools.chain([first], download), resume
 
     def _renewing(
         self, task: ArchiveTask, chunks: Iterator[bytes], *, closing: Generator[bytes, None, None]
@@ -282,6 +332,9 @@ class ArchiveWorker:
             for chunk in chunks:
                 if time.monotonic() - last >= every:
                     self._renew(task)
+                    if clock.now() >= task.deadline_at:
+                        # A source trickling bytes must not hold the archive past the end.
+                        raise LinkExpired("the link expired while the video was downloading")
                     last = time.monotonic()
                 yield chunk
         finally:
@@ -355,13 +408,19 @@ class ArchiveWorker:
     def _failed(
         self, task: ArchiveTask, key: str, exc: FetchError | StorageError | ConfirmationError
     ) -> None:
-        permanent = isinstance(exc, FetchError | ConfirmationError) and exc.permanent
+        if isinstance(exc, LinkExpired):
+            self._expire(task, key, exc.message)
+            return
+        permanent = isinstance(exc, ObjectConflict) or (
+            isinstance(exc, FetchError | ConfirmationError) and exc.permanent
+        )
         delay = _backoff(task.attempts)
         if isinstance(exc, ConfirmationError):
             delay = max(delay, exc.retry_after)
-        retry_at = clock.now() + timedelta(seconds=delay)
+        # The last try comes a little before the link dies rather than not at all.
+        retry_at = min(clock.now() + timedelta(seconds=delay), task.deadline_at - _LAST_TRY)
         now = clock.to_db(clock.now())
-        if retry_at >= task.deadline_at:
+        if not permanent and retry_at <= clock.now():
             self._expire(task, key, f"the link expired while retrying: {exc.message}")
             return
         if permanent or task.attempts >= self._settings.archive_max_attempts:
@@ -438,6 +497,10 @@ class ArchiveWorker:
 
 
 def _backoff(attempts: int) -> float:
-    """Exponential backoff with full jitter: 1-2 s, 2-4 s, 4-8 s ... capped at 10 minutes."""
-    base = min(_MAX_BACKOFF, 2.0 ** max(0, attempts - 1))
-    return base * (1 + random.random())  # noqa: S311 - jitter, not cryptography
+    """Exponential backoff with jitter: 1-2 s, 2-4 s, 4-8 s ... never more than 10 minutes."""
+    base = 2.0 ** max(0, attempts - 1)
+    return min(_MAX_BACKOFF, base * (1 + random.random()))  # noqa: S311 - jitter, not crypto
+
+
+def _nothing() -> Generator[bytes, None, None]:
+    yield from ()

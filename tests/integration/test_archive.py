@@ -152,6 +152,24 @@ def test_parts_are_sent_while_the_next_is_read_with_a_bounded_number_in_flight(
     assert journaled == [1, 2, 3, 4, 5, 6]  # reported in order, each once
 
 
+@pytest.mark.parametrize(("size", "in_flight"), [(5 * MiB, 1), (10 * MiB, 2), (10 * MiB, 1)])
+def test_a_file_of_whole_parts_gets_no_empty_last_part(
+    store: ObjectStore, size: int, in_flight: int
+) -> None:
+    data = video(size, seed=size // MiB + in_flight)
+    reported: list[UploadedPart] = []
+    stored = upload_stream(
+        store,
+        f"t/whole-{size}-{in_flight}.mp4",
+        chunks(data),
+        part_size=5 * MiB,
+        in_flight=in_flight,
+        on_part=reported.append,
+    )
+    assert [p.size for p in reported] == [5 * MiB] * (size // (5 * MiB))
+    assert digest_of(store, stored.key) == hashlib.sha256(data).hexdigest()
+
+
 def test_existing_identical_object_counts_as_success(store: ObjectStore) -> None:
     data = video(1 * MiB, seed=2)
     first = upload_stream(store, "t/same.mp4", chunks(data), part_size=5 * MiB)
@@ -481,6 +499,66 @@ def test_worker_gives_up_on_a_gone_link_and_says_why(
     job = row(worker_db, "get_job", job_id)
     assert job["status"] == "completed"
     assert "404" in str(job["attention"])
+    worker.stop()
+
+
+def test_a_403_from_the_source_ends_the_job_expired_with_its_reason(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    src, url = source
+    src.statuses = [403]
+    job_id = completed_job(worker_db, url)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    assert row(worker_db, "get_archive_task", job_id)["state"] == "expired"
+    job = row(worker_db, "get_job", job_id)
+    assert job["status"] == "expired"
+    assert "403" in str(job["attention"])
+    worker.stop()
+
+
+def test_a_different_object_under_the_key_fails_the_job_at_once(
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+) -> None:
+    _src, url = source
+    job_id = completed_job(worker_db, url)
+    (job,) = run_sql(worker_db, "SELECT created_at FROM jobs WHERE id = :id", id=job_id)
+    key = asset_key(s3_settings.s3_prefix, job_id, clock.from_db(job["created_at"]))
+    upload_stream(store, key, chunks(video(MiB, seed=99)), part_size=5 * MiB)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    task = row(worker_db, "get_archive_task", job_id)
+    assert (task["state"], task["attempts"]) == ("failed", 1)  # reported, not retried over
+    assert "different object" in str(row(worker_db, "get_job", job_id)["attention"])
+    assert digest_of(store, key) == hashlib.sha256(video(MiB, seed=99)).hexdigest()
+    worker.stop()
+
+
+def test_a_failed_completion_is_retried_without_downloading_again(
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    source: tuple[Source, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    src, url = source
+    job_id = completed_job(worker_db, url)
+    complete = store.complete_upload
+    failures = [StorageError("S3 store failed while completing an upload: 503")]
+
+    def flaky_complete(*args: Any) -> str:
+        if failures:
+            raise failures.pop()
+        return complete(*args)
+
+    monkeypatch.setattr(store, "complete_upload", flaky_complete)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    assert worker.run_once()
+    assert row(worker_db, "get_archive_task", job_id)["state"] == "queued"
+    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    assert worker.run_once()
+    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert src.hits == 1  # every part was stored: the retry only completed the upload
     worker.stop()
 
 

@@ -87,6 +87,29 @@ def test_completed_callback_moves_the_job_and_enqueues_one_archive(db: Database)
     assert [e["type"] for e in events][-1] == "job.completed"
 
 
+@pytest.mark.parametrize(
+    ("created_ago", "url", "lives"),
+    [
+        (3600, "https://cdn.example.com/v.mp4", 24 * 3600 - 3600),  # 24 h after the task's start
+        (None, "https://cdn.example.com/v.mp4", 24 * 3600),  # no start known: after arrival
+        (90 * 3600, "https://cdn.example.com/v.mp4", 24 * 3600),  # a clock gone wrong: arrival
+        (3600, "https://c.example.com/v.mp4?X-Amz-Date={date}&X-Amz-Expires=7200", 7200),
+    ],
+)
+def test_the_link_deadline_comes_from_the_task_and_the_url(
+    db: Database, created_ago: int | None, url: str, lives: int
+) -> None:
+    job_id = make_job(db)
+    now = clock.now()
+    extra: dict[str, Any] = {"results": [url.format(date=f"{now:%Y%m%dT%H%M%SZ}")]}
+    if created_ago is not None:
+        extra["created"] = int(now.timestamp()) - created_ago
+    assert deliver(db, job_id, body(**extra)) == DeliveryOutcome.ACCEPTED
+    (task,) = run_sql(db, "SELECT deadline_at FROM archive_tasks WHERE job_id = :j", j=job_id)
+    left = (clock.from_db(task["deadline_at"]) - now).total_seconds()
+    assert lives - 5 <= left <= lives + 1
+
+
 def test_retries_and_late_statuses_change_nothing(db: Database) -> None:
     job_id = make_job(db)
     assert deliver(db, job_id, body(status="processing")) == DeliveryOutcome.ACCEPTED

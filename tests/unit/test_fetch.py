@@ -28,6 +28,9 @@ INSECURE = FetchPolicy(allow_insecure=True)
         "::",
         "64:ff9b::a01:203",  # NAT64 of 10.1.2.3: global by the tables, private in effect
         "::ffff:10.1.2.3",  # IPv4-mapped private
+        "2002:a01:203::1",  # 6to4 of 10.1.2.3
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "fec0::1",  # site-local (deprecated, still routed inside some networks)
     ],
 )
 def test_addresses_that_are_not_globally_routable_are_refused_even_when_insecure(
