@@ -275,6 +275,7 @@ class Settings:
     watchdog_interval: float = 30.0
     part_size: int = 8 * 1024 * 1024
     parts_in_flight: int = 1
+    store_patience: float = 300.0
     archive_concurrency: int = 2
     deadline_warning: float = 2 * 3600.0
     max_video_bytes: int = 2 * 1024**3
@@ -396,6 +397,7 @@ class Settings:
             watchdog_interval=env.duration("RECEIVER_WATCHDOG_INTERVAL", "30s"),
             part_size=part_size,
             parts_in_flight=env.integer("RECEIVER_PARTS_IN_FLIGHT", 1),
+            store_patience=env.duration("RECEIVER_STORE_PATIENCE", "5m"),
             archive_concurrency=env.integer("RECEIVER_ARCHIVE_CONCURRENCY", 2),
             deadline_warning=env.duration("RECEIVER_DEADLINE_WARNING", "2h"),
             max_video_bytes=max_video_bytes,

@@ -12,17 +12,32 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import structlog
+
 from receiver.errors import FetchError, ObjectConflict, ReceiverError, StorageError
 from receiver.storage import ObjectExists, ObjectStore, UploadedPart
 
-__all__ = ["BadContent", "Checkpoint", "Resume", "StoredObject", "UploadPaused", "upload_stream"]
+__all__ = [
+    "BadContent",
+    "Checkpoint",
+    "Patience",
+    "Resume",
+    "StoredObject",
+    "UploadPaused",
+    "upload_stream",
+]
+
+log = structlog.get_logger(__name__)
 
 _MP4_SIGNATURE_OFFSET = slice(4, 8)
+#: While waiting out a store outage, the tries come at most this far apart.
+_MAX_PATIENT_DELAY = 15.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +75,19 @@ class Checkpoint:
     digest: hashlib._Hash
 
 
+@dataclass(frozen=True, kw_only=True)
+class Patience:
+    """How long a part upload waits out a store that is down, holding the part's bytes.
+
+    Failing the attempt instead would drop bytes already read, and the retry would read
+    them from the source again. ``keep_alive`` runs between tries (the worker renews its
+    lease there; raising stops the wait).
+    """
+
+    seconds: float
+    keep_alive: Callable[[], None] | None = None
+
+
 class UploadPaused(ReceiverError):
     """Stopped at a part boundary on purpose; the upload stays open to be resumed."""
 
@@ -82,6 +110,7 @@ def upload_stream(
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
     in_flight: int = 1,
     expected_size: Callable[[], int | None] | None = None,
+    patience: Patience | None = None,
 ) -> StoredObject:
     """Upload ``chunks`` (the whole file, from its first byte) to ``key``.
 
@@ -117,6 +146,7 @@ def upload_stream(
             on_checkpoint=on_checkpoint,
             in_flight=in_flight,
             expected_size=expected_size,
+            patience=patience or Patience(seconds=0),
         )
     except BadContent:
         with contextlib.suppress(StorageError):
@@ -141,6 +171,7 @@ def _send_parts(
     on_checkpoint: Callable[[Checkpoint], None] | None,
     in_flight: int,
     expected_size: Callable[[], int | None] | None,
+    patience: Patience,
 ) -> tuple[hashlib._Hash, int, list[UploadedPart]]:
     if resume.digest is not None:
         # A ranged download: the bytes before the offset are already hashed and stored.
@@ -158,6 +189,7 @@ def _send_parts(
         in_flight=in_flight,
         on_part=on_part,
         on_checkpoint=on_checkpoint,
+        patience=patience,
     )
 
     def send(data: bytearray) -> None:
@@ -240,8 +272,10 @@ class _PipelinedSender:
         in_flight: int,
         on_part: Callable[[UploadedPart], None] | None,
         on_checkpoint: Callable[[Checkpoint], None] | None,
+        patience: Patience,
     ) -> None:
         self._store = store
+        self._patience = patience
         self._key = key
         self._upload_id = upload_id
         self._in_flight = max(1, in_flight)
@@ -258,10 +292,25 @@ class _PipelinedSender:
             self._collect_oldest()
         number = self._next_number
         self._next_number += 1
-        future = self._pool.submit(
-            self._store.upload_part, self._key, self._upload_id, number, data
-        )
+        future = self._pool.submit(self._upload, number, data)
         self._pending.append((future, digest_after))
+
+    def _upload(self, number: int, data: bytearray) -> UploadedPart:
+        give_up = time.monotonic() + self._patience.seconds
+        delay = 1.0
+        while True:
+            try:
+                return self._store.upload_part(self._key, self._upload_id, number, data)
+            except StorageError as exc:
+                if time.monotonic() + delay > give_up:
+                    raise
+                log.warning(
+                    "archive.store_unavailable", part=number, retry_in=delay, error=exc.message
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, _MAX_PATIENT_DELAY)
+            if self._patience.keep_alive:
+                self._patience.keep_alive()
 
     def finish(self) -> list[UploadedPart]:
         while self._pending:

@@ -29,6 +29,7 @@ from receiver.archive.memory import return_large_buffers_to_the_os
 from receiver.archive.probe import VideoFacts, probe
 from receiver.archive.upload import (
     Checkpoint,
+    Patience,
     Resume,
     StoredObject,
     UploadPaused,
@@ -273,6 +274,9 @@ class ArchiveWorker:
                 on_checkpoint=on_checkpoint,
                 in_flight=self._settings.parts_in_flight,
                 expected_size=lambda: opened[0].length if opened else None,
+                patience=Patience(
+                    seconds=self._settings.store_patience, keep_alive=lambda: self._renew(task)
+                ),
             )
         except (FetchError, StorageError):
             raise  # the checkpoint stays, for the retry in this process

@@ -534,6 +534,34 @@ def test_a_different_object_under_the_key_fails_the_job_at_once(
     worker.stop()
 
 
+def test_a_store_outage_during_a_part_is_waited_out_holding_the_bytes(
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    source: tuple[Source, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    src, url = source
+    job_id = completed_job(worker_db, url)
+    upload_part = store.upload_part
+    outage = [StorageError("S3 store failed while uploading a part: 503")] * 2
+
+    def down_for_a_while(*args: Any) -> UploadedPart:
+        if outage:
+            raise outage.pop()
+        return upload_part(*args)
+
+    monkeypatch.setattr(store, "upload_part", down_for_a_while)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    with capture_logs() as logs:
+        assert worker.run_once()  # one attempt: the part waited for the store to come back
+    assert [e["event"] for e in logs].count("archive.store_unavailable") == 2
+    assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    assert row(worker_db, "get_archive_task", job_id)["attempts"] == 1
+    assert src.hits == 1
+    worker.stop()
+
+
 def test_a_failed_completion_is_retried_without_downloading_again(
     s3_settings: Settings,
     store: ObjectStore,
