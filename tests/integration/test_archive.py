@@ -487,33 +487,32 @@ def test_a_source_that_changed_since_is_archived_afresh_from_one_download(
     worker.stop()
 
 
-def test_worker_gives_up_on_a_gone_link_and_says_why(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        (404, "failed", "completed"),  # gone: the job keeps its status, flagged with the reason
+        (403, "expired", "expired"),  # an expired presigned link
+        (410, "expired", "expired"),
+    ],
+)
+def test_worker_gives_up_on_a_dead_link_at_once_and_says_why(
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    source: tuple[Source, str],
+    outcome: tuple[int, str, str],
 ) -> None:
+    status, task_state, job_status = outcome
     src, url = source
-    src.statuses = [404]
+    src.statuses = [status]
     job_id = completed_job(worker_db, url)
     worker = ArchiveWorker(worker_db, store, s3_settings)
     assert worker.run_once()
-    assert row(worker_db, "get_archive_task", job_id)["state"] == "failed"
+    task = row(worker_db, "get_archive_task", job_id)
+    assert (task["state"], task["attempts"]) == (task_state, 1)
     job = row(worker_db, "get_job", job_id)
-    assert job["status"] == "completed"
-    assert "404" in str(job["attention"])
-    worker.stop()
-
-
-def test_a_403_from_the_source_ends_the_job_expired_with_its_reason(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
-) -> None:
-    src, url = source
-    src.statuses = [403]
-    job_id = completed_job(worker_db, url)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
-    assert worker.run_once()
-    assert row(worker_db, "get_archive_task", job_id)["state"] == "expired"
-    job = row(worker_db, "get_job", job_id)
-    assert job["status"] == "expired"
-    assert "403" in str(job["attention"])
+    assert job["status"] == job_status
+    assert str(status) in str(job["attention"])
     worker.stop()
 
 
