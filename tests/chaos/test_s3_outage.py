@@ -4,12 +4,9 @@ Uploads in flight fail, new ones cannot open; the worker's backoff retries them 
 store answers again, resuming the uploads whose parts it had journaled. No command, no
 replay: the batch must heal by itself.
 
-Finding (open, see docs/testing.md): a part upload that fails fails the whole attempt, and
-the bytes already read from the source are dropped; the retry reads them from the source
-again. With 12 MiB videos, 5 MiB parts and two parts in flight, the whole file is usually
-downloaded before the first part fails, so this scenario sees two complete downloads of
-the jobs whose uploads the outage interrupted, until part uploads wait out a store outage
-in place.
+This scenario found that a failed part upload used to fail the whole attempt and drop the
+bytes already read, so the source was downloaded twice; part uploads now wait out an
+outage in place (``RECEIVER_STORE_PATIENCE``, receiver/archive/upload.py).
 """
 
 from __future__ import annotations
@@ -59,16 +56,20 @@ def test_s3_stopped_in_the_middle_of_a_batch(
         stored = sum(1 for row in job_rows(stack.env) if row["status"] == "stored")
     stopped_at = time.monotonic()
     seaweedfs.stop()
+    stop_seconds = time.monotonic() - stopped_at
     print(
         f"[chaos] s3 outage: store stopped at t={time.monotonic() - started:.1f}s "
         f"with {stored}/{scale.outage_archives} stored, for {scale.outage_seconds:.0f}s"
     )
     time.sleep(scale.outage_seconds)
     during = job_rows(stack.env)
+    restarting = time.monotonic()
     seaweedfs.start()
+    start_seconds = time.monotonic() - restarting
     print(
         f"[chaos] s3 outage: store back at t={time.monotonic() - started:.1f}s "
-        f"(down {time.monotonic() - stopped_at:.1f}s, restart included); "
+        f"(down {time.monotonic() - stopped_at:.1f}s: {stop_seconds:.1f}s to stop, "
+        f"{start_seconds:.1f}s to start); "
         f"{sum(1 for r in during if r['last_error'])} archives had failed at least once"
     )
     wait_settled(stack.env, scale.outage_archives, timeout=300)
