@@ -25,6 +25,9 @@ __all__ = ["Secret", "Settings", "parse_byte_size", "parse_duration"]
 _MAX_PARTS = 10_000
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+#: The longest duration anything takes: a century. Longer ones overflow dates and timers
+#: (``now - 1000000d`` is before year 1), so they are refused as bad input.
+_MAX_DURATION_DAYS = 36500
 _SIZE = re.compile(r"^\s*(\d+)\s*(b|kib|mib|gib|kb|mb|gb|k|m|g)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
     None: 1, "b": 1,
@@ -62,7 +65,11 @@ def parse_duration(text: str) -> float:
     match = _DURATION.match(text.lower())
     if not match:
         raise ValueError(f"{text!r} is not a duration (examples: 30s, 15m, 72h, 2d)")
-    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    # Not finite when the digits overflow a float (float("9" * 400) is inf).
+    if not seconds <= _MAX_DURATION_DAYS * 86400.0:
+        raise ValueError(f"{text.strip()!r} is too long: at most {_MAX_DURATION_DAYS}d")
+    return seconds
 
 
 def parse_byte_size(text: str) -> int:

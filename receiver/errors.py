@@ -10,6 +10,7 @@ wrapped at the boundary (``raise ... from exc``) and never leak through.
     ├── ConfigError            a setting is missing or invalid (exit status 2)
     ├── ValidationError        a job request breaks the provider's documented rules
     ├── BudgetExceeded         a job would pass RECEIVER_MAX_CREDITS_PER_DAY (submission/budget.py)
+    ├── BudgetUnpriced         a job has no price, so that budget cannot count it (same module)
     ├── NotFoundError          no such job, delivery or asset
     ├── TokenError             a callback token is not valid for us
     │   └── TokenExpired       ... it was, but it is older than its maximum age

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from receiver.cli._common import context, print_json, progress
@@ -12,11 +13,21 @@ from receiver.config import Settings
 from receiver.errors import ConfigError, ReceiverError, ValidationError
 
 if TYPE_CHECKING:
-    from receiver.submission.batch import BatchReport, RowResult
+    from receiver.submission.batch import BatchReport, Outcome, RowResult
     from receiver.submission.budget import BudgetState
 
 __all__ = ["run_batch"]
 
+#: The outcomes counted in a batch's summary, in the order printed.
+_OUTCOMES: tuple[Outcome, ...] = (
+    "ready",
+    "invalid",
+    "refused",
+    "submitted",
+    "stored",
+    "not_stored",
+    "skipped",
+)
 #: Command-line options that act as defaults for the batch's rows.
 _DEFAULTABLE = ("image", "duration", "aspect_ratio", "quality", "model", "negative_prompt", "sound")
 
@@ -34,6 +45,8 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
         # Checked before anything is sent: the batch must not go out and then fail to wait.
         raise ConfigError("RECEIVER_ADMIN_TOKEN", "is not set: --wait uses the receiver's API")
     defaults = {name: getattr(args, name) for name in _DEFAULTABLE if getattr(args, name)}
+    if args.image is not None:
+        defaults["image"] = _image_option(args.image)
     rows = read_rows(args.source, defaults=defaults)
     ctx = context(settings)
     try:
@@ -43,7 +56,9 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
         budget = budget_state(ctx)
         if args.dry_run:
             _print_report(report, args, budget=budget, dry_run=True)
-            fits = budget is None or budget.fits(report.credits("ready"))
+            fits = budget is None or (
+                budget.fits(report.credits("ready")) and not report.unpriced("ready")
+            )
             return 0 if report.all_ok and fits else 1
         after = _last_event_seq(ctx) if args.wait else 0
         with progress(report.count("ready"), "submitting") as bar:
@@ -77,6 +92,24 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.all_ok else 1
 
 
+def _image_option(image: str) -> str:
+    """``--image`` as the rows will read it: a local path from the current directory.
+
+    Only the file's own ``image`` cells are relative to the batch file; an option typed on
+    the command line means what it means to the shell it was typed in.
+    """
+    from receiver.submission.spec import is_url
+
+    if not image.strip():
+        raise ValidationError("--image", "is empty: give a URL or a file path, or leave it out")
+    if is_url(image):
+        return image
+    try:
+        return str(Path(image).expanduser().absolute())
+    except RuntimeError:  # "~someone/frame.png" for a user this machine does not know
+        raise ValidationError("--image", f"no home directory for {image!r}") from None
+
+
 def _last_event_seq(ctx: Any) -> int:
     with ctx.db.reading() as conn:
         row = conn.fetch_one("latest_event_seq")
@@ -91,6 +124,7 @@ def _row_json(row: RowResult) -> dict[str, Any]:
         "credits": row.credits,
         "error": row.error,
         "uri": row.uri,
+        "comment": row.comment,
     }
 
 
@@ -98,33 +132,42 @@ def _print_report(
     report: BatchReport, args: argparse.Namespace, *, budget: BudgetState | None, dry_run: bool
 ) -> None:
     rows = sorted(report.rows, key=lambda row: row.line)
-    summary = {
+    spending: tuple[Outcome, ...] = ("ready", "submitted", "stored", "not_stored")
+    summary: dict[str, float] = {
         "total": len(rows),
-        **{
-            outcome: report.count(outcome)
-            for outcome in ("ready", "invalid", "refused", "submitted", "stored", "not_stored")
-            if report.count(outcome)
-        },
-        "credits": report.credits("ready", "submitted", "stored", "not_stored"),
+        **{outcome: report.count(outcome) for outcome in _OUTCOMES if report.count(outcome)},
+        "credits": report.credits(*spending),
+        "unpriced": report.unpriced(*spending),
         "rate_limited": report.rate_limited,
     }
+    unpriced = report.unpriced("ready")
     if args.json:
         print_json({"dry_run": dry_run, "rows": [_row_json(row) for row in rows], **summary})
         if budget is not None and dry_run:
-            print(budget_line(budget, cost=summary["credits"]), file=sys.stderr)
+            line = budget_line(budget, cost=summary["credits"], unpriced=unpriced)
+            print(line, file=sys.stderr)
         return
     for row in rows:
-        credits = "-" if row.credits is None else f"{row.credits:g}"
+        credits = "-" if row.prepared is None else _credits_text(row.credits)
         what = row.job_id or "-"
-        detail = row.error or row.uri or ""
+        detail = row.error or row.uri or (f"comment: {row.comment[:60]}" if row.comment else "")
         print(f"line {row.line:<5} {row.outcome:<10} {what:<32} {credits:>8}  {detail}".rstrip())
     counts = ", ".join(
         f"{count} {outcome.replace('_', ' ')}"
         for outcome, count in summary.items()
-        if outcome not in {"total", "credits", "rate_limited"}
+        if outcome in _OUTCOMES
     )
     verb = "would cost" if dry_run else "cost"
     print(f"{summary['total']} rows: {counts}; {verb} {summary['credits']:g} credits", end="")
+    if summary["unpriced"]:
+        print(f" and {summary['unpriced']} jobs of unknown price", end="")
     print(f"; {report.rate_limited} rate limits honoured" if report.rate_limited else "")
     if budget is not None:
-        print(budget_line(budget, cost=summary["credits"] if dry_run else None))
+        if dry_run:
+            print(budget_line(budget, cost=summary["credits"], unpriced=unpriced))
+        else:
+            print(budget_line(budget))
+
+
+def _credits_text(credits: float | None) -> str:
+    return "n/a" if credits is None else f"{credits:g}"

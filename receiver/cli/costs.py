@@ -22,7 +22,8 @@ def add_costs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "costs",
         help="credits spent, by model or by day",
         description="Credits of the jobs created in the period: what the provider reserved "
-        "for each, or our estimate until it says. Refused submissions cost nothing.",
+        "for each, or our estimate until it says. Refused submissions cost nothing; jobs "
+        "with no price at all are counted apart, never as 0.",
     )
     costs.add_argument(
         "--since", type=duration, default=timedelta(days=30), help="period, e.g. 24h, 7d (30d)"
@@ -43,35 +44,39 @@ def _costs(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     total = round(sum(line.credits for line in lines), 2)
+    unpriced = sum(line.unpriced_jobs for line in lines)
     if args.json:
         print_json(
             {
                 "by": args.by,
                 "since_seconds": args.since.total_seconds(),
-                "groups": [
-                    {
-                        args.by: line.key,
-                        "jobs": line.jobs,
-                        "credits": line.credits,
-                        "estimated_jobs": line.estimated_jobs,
-                    }
-                    for line in lines
-                ],
+                "groups": [line.as_json(args.by) for line in lines],
                 "total_credits": total,
+                "unpriced_jobs": unpriced,
                 "budget": budget.as_json() if budget else None,
             }
         )
         return 0
     width = max([len(line.key) for line in lines] + [len(args.by), 5])
-    print(f"{args.by:<{width}}  {'jobs':>6}  {'credits':>10}")
+    columns = f"{args.by:<{width}}  {'jobs':>6}  {'credits':>10}"
+    print(f"{columns}  {'unpriced':>8}" if unpriced else columns)
     for line in lines:
-        print(f"{line.key:<{width}}  {line.jobs:>6}  {line.credits:>10.2f}")
-    print(f"{'total':<{width}}  {sum(line.jobs for line in lines):>6}  {total:>10.2f}")
+        credits = f"{line.credits:>10.2f}" if line.priced else f"{'n/a':>10}"
+        row = f"{line.key:<{width}}  {line.jobs:>6}  {credits}"
+        print(f"{row}  {line.unpriced_jobs:>8}" if unpriced else row)
+    row = f"{'total':<{width}}  {sum(line.jobs for line in lines):>6}  {total:>10.2f}"
+    print(f"{row}  {unpriced:>8}" if unpriced else row)
     if estimated := sum(line.estimated_jobs for line in lines):
-        print(f"({estimated} jobs at our estimate: the provider has not said what it reserved)")
+        print(f"({_jobs(estimated)} at our estimate: the provider has not said what it reserved)")
+    if unpriced:
+        print(f"({_jobs(unpriced)} with no price at all: unknown credits, not in the total)")
     if budget is not None:
         print(budget_line(budget))
     return 0
+
+
+def _jobs(count: int) -> str:
+    return f"{count} job" if count == 1 else f"{count} jobs"
 
 
 def budget_state(ctx: Context) -> BudgetState | None:
@@ -80,16 +85,21 @@ def budget_state(ctx: Context) -> BudgetState | None:
     return budget_today(ctx.db, ctx.settings.max_credits_per_day)
 
 
-def budget_line(budget: BudgetState, *, cost: float | None = None) -> str:
+def budget_line(budget: BudgetState, *, cost: float | None = None, unpriced: int = 0) -> str:
+    """Today's budget; with ``cost`` (priced credits) and ``unpriced`` (jobs without a price),
+    what a dry run's jobs would do to it."""
     line = (
         f"today (UTC): {budget.spent_today:g} of {budget.limit:g} credits spent "
         "(RECEIVER_MAX_CREDITS_PER_DAY)"
     )
-    if cost is None:
-        return line
-    if not budget.fits(cost):
-        return f"{line}; {cost:g} more would be refused"
-    return f"{line}; {round(budget.remaining - cost, 2):g} would remain"
+    if cost is not None and (cost or not unpriced):
+        if budget.fits(cost):
+            line = f"{line}; {round(budget.remaining - cost, 2):g} would remain"
+        else:
+            line = f"{line}; {cost:g} more would be refused"
+    if unpriced:
+        line = f"{line}; {_jobs(unpriced)} without a price would be refused"
+    return line
 
 
 def price_line(prepared: PreparedJob) -> str:

@@ -221,7 +221,8 @@ def _dry_run(ctx: Context, prepared: PreparedJob, *, as_json: bool) -> int:
     else:
         print(price_line(prepared))
         if budget is not None:
-            print(budget_line(budget, cost=prepared.credits))
+            unpriced = int(prepared.credits is None)
+            print(budget_line(budget, cost=prepared.credits, unpriced=unpriced))
     return 0 if fits else 1
 
 

@@ -78,6 +78,9 @@ class SimulatorConfig:
     rate_limit_next: int = 0
     #: Fetch image_start at create and refuse the task when it cannot be downloaded.
     fetch_images: bool = False
+    #: ``usage.credits_reserved`` as a multiple of the documented price: the provider's own
+    #: figure, which the receiver must prefer to its estimate, need not equal it.
+    reserved_credits_factor: float = 1.0
     #: Key of the HMAC that signs video links.
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
@@ -97,7 +100,7 @@ class SimulatorConfig:
         return sample_size() if self.video_bytes is None else self.video_bytes
 
     def _problems(self) -> typing.Iterator[str]:
-        for name in ("delay", "processing_after", "link_ttl"):
+        for name in ("delay", "processing_after", "link_ttl", "reserved_credits_factor"):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value >= 0):
                 yield f"{name} must be a finite number >= 0"

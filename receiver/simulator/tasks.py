@@ -125,6 +125,7 @@ class SimTask:
             raise ValueError("the request must be validated first (its model filled in)")
         multiplier = 1.25 if request.quality == "1080p" else 1.0
         credits = max(request.duration, 3) * MODELS[request.model].credits_per_second * multiplier
+        credits *= config.reserved_credits_factor
         created = int(time.time())
         suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
         task_id = f"task-unified-{created}-{suffix}"

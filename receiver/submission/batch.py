@@ -3,8 +3,9 @@
 Rows are prepared (checked, priced, local images read) before anything is sent, so a dry
 run and a real run judge them alike. Submissions then run ``concurrency`` at a time, sharing
 one :class:`~receiver.submission.pacing.Pacer` so a 429 slows every thread. A row that fails
-(invalid, over the budget, refused by the provider) is reported with its line number; the
-others go on.
+(invalid, over the budget, refused by the provider, or anything unexpected) is reported with
+its line number; the others go on. Only a missing setting, the same for every row, stops the
+batch, and it does so before anything is sent.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Literal
 import structlog
 
 from receiver.context import Context
-from receiver.errors import ReceiverError, ValidationError
+from receiver.errors import ConfigError, ReceiverError
 from receiver.submission.images import ImageFacts
 from receiver.submission.pacing import Pacer
 from receiver.submission.rows import BatchRow
@@ -28,7 +29,7 @@ __all__ = ["BatchReport", "RowResult", "prepare_rows", "submit_rows"]
 
 log = structlog.get_logger(__name__)
 
-Outcome = Literal["ready", "invalid", "refused", "submitted", "stored", "not_stored"]
+Outcome = Literal["ready", "invalid", "refused", "submitted", "stored", "not_stored", "skipped"]
 
 
 @dataclass(kw_only=True)
@@ -42,6 +43,8 @@ class RowResult:
     error: str | None = None
     #: The stored video's S3 URI, once known (``--wait``).
     uri: str | None = None
+    #: A skipped comment line's text.
+    comment: str | None = None
 
     @property
     def credits(self) -> float | None:
@@ -58,11 +61,20 @@ class BatchReport:
         return sum(1 for row in self.rows if row.outcome == outcome)
 
     def credits(self, *outcomes: Outcome) -> float:
+        """The credits of the priced rows with these outcomes (see :meth:`unpriced`)."""
         return round(sum(row.credits or 0.0 for row in self.rows if row.outcome in outcomes), 2)
+
+    def unpriced(self, *outcomes: Outcome) -> int:
+        """Rows with these outcomes whose job has no price: not in :meth:`credits`."""
+        return sum(
+            1
+            for row in self.rows
+            if row.outcome in outcomes and row.prepared is not None and row.credits is None
+        )
 
     @property
     def all_ok(self) -> bool:
-        return all(row.outcome in {"ready", "submitted", "stored"} for row in self.rows)
+        return all(row.outcome in {"ready", "submitted", "stored", "skipped"} for row in self.rows)
 
 
 def prepare_rows(
@@ -72,6 +84,9 @@ def prepare_rows(
     images: dict[Path, ImageFacts] = {}
     results = []
     for row in rows:
+        if row.comment is not None:
+            results.append(RowResult(line=row.line, outcome="skipped", comment=row.comment))
+            continue
         if row.spec is None:
             results.append(RowResult(line=row.line, outcome="invalid", error=row.error))
             continue
@@ -79,8 +94,14 @@ def prepare_rows(
             prepared = prepare(
                 ctx, row.spec, base_dir=base_dir, provider_name=provider_name, images=images
             )
-        except ValidationError as exc:
-            results.append(RowResult(line=row.line, outcome="invalid", error=exc.message))
+        except ConfigError:
+            raise  # a setting every row needs: nothing has been sent yet
+        except Exception as exc:
+            # Whatever one row's trouble, the others are still judged and sent.
+            error = exc.message if isinstance(exc, ReceiverError) else f"cannot check: {exc!r}"
+            if not isinstance(exc, ReceiverError):
+                log.warning("batch.row_unexpected_error", line=row.line, error=repr(exc))
+            results.append(RowResult(line=row.line, outcome="invalid", error=error))
             continue
         results.append(RowResult(line=row.line, outcome="ready", prepared=prepared))
     return BatchReport(rows=results)

@@ -3,6 +3,9 @@
 The check and the new job's row share one write transaction, serialised by ``lock_budget``
 (SQLite's write lock; an advisory lock on PostgreSQL), so submissions racing each other
 cannot together spend past the limit.
+
+A job without a price (see :mod:`receiver.submission.cost`) is refused while a budget is set:
+a limit that silently let some jobs through would be worse than none.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from receiver.store.database import Connection, Database
 __all__ = [
     "BudgetExceeded",
     "BudgetState",
+    "BudgetUnpriced",
     "budget_today",
     "check_budget",
     "day_start",
+    "judge",
     "spent_today",
 ]
 
@@ -34,6 +39,18 @@ class BudgetExceeded(ReceiverError):
             f"this job would cost {cost:g} credits, and {spent:g} of today's "
             f"{limit:g} (RECEIVER_MAX_CREDITS_PER_DAY) are spent; "
             f"{max(0.0, limit - spent):g} remain until 00:00 UTC"
+        )
+
+
+class BudgetUnpriced(ReceiverError):
+    """A job without a price cannot be held to the daily credit budget."""
+
+    def __init__(self, *, limit: float, what: str = "this job") -> None:
+        self.limit = limit
+        super().__init__(
+            f"{what} has no price in credits, so RECEIVER_MAX_CREDITS_PER_DAY ({limit:g}) "
+            "cannot count it; while the budget is set, such jobs are refused (on Kling, "
+            "kling-v3 has a price: EvoLink's for the same model)"
         )
 
 
@@ -57,7 +74,8 @@ class BudgetState:
         return round(max(0.0, self.limit - self.spent_today), 2)
 
     def fits(self, cost: float | None) -> bool:
-        return cost is None or round(cost * 100) <= round(self.remaining * 100)
+        """Whether ``cost`` fits in what is left today; a job without a price never does."""
+        return cost is not None and round(cost * 100) <= round(self.remaining * 100)
 
     def as_json(self) -> dict[str, Any]:
         return {"limit": self.limit, "spent_today": self.spent_today, "remaining": self.remaining}
@@ -71,15 +89,24 @@ def budget_today(db: Database, limit: float | None) -> BudgetState | None:
         return BudgetState(limit=limit, spent_today=spent_today(conn))
 
 
-def check_budget(conn: Connection, *, limit: float | None, cost: float | None) -> None:
-    """Raise :class:`BudgetExceeded` when ``cost`` does not fit in what is left of today.
+def check_budget(
+    conn: Connection, *, limit: float | None, cost: float | None, what: str = "this job"
+) -> None:
+    """Raise :class:`BudgetExceeded` when ``cost`` does not fit in what is left of today,
+    :class:`BudgetUnpriced` when there is a budget and the job has no price.
 
-    Call inside the write transaction that records the job. A job of unknown price passes.
+    Call inside the write transaction that records the job.
     """
-    if limit is None or cost is None:
+    if limit is None:
         return
+    if cost is None:
+        raise BudgetUnpriced(limit=limit, what=what)
     conn.fetch_one("lock_budget")
-    spent = spent_today(conn)
+    judge(limit=limit, spent=spent_today(conn), cost=cost)
+
+
+def judge(*, limit: float, spent: float, cost: float) -> None:
+    """Raise :class:`BudgetExceeded` unless ``cost`` fits in ``limit`` with ``spent`` gone."""
     # Cents, so that 36 + 36 + 28.8 against a limit of 100.8 is not lost to rounding.
     if round((spent + cost) * 100) > round(limit * 100):
         raise BudgetExceeded(limit=limit, spent=spent, cost=cost)

@@ -37,6 +37,10 @@ MIN_SIDE = 300
 MAX_ELONGATION = 2.5
 #: Pillow's format name -> (content type, file extension).
 _FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+#: Formats that are one of the above to everyone but Pillow: a phone camera's JPEG with
+#: Multi-Picture data (a depth map, a preview) opens as "MPO", yet is a JPEG file whose
+#: first picture any JPEG decoder shows.
+_SAME_AS = {"MPO": "JPEG"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +85,8 @@ def check_image(path: Path) -> ImageFacts:
         size = path.stat().st_size
     except OSError as exc:
         raise ValidationError("image", f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:  # a NUL character: no file can have that name
+        raise ValidationError("image", f"{str(path)!r} is not a usable file name") from None
     if not path.is_file():
         raise ValidationError("image", f"{path} is not a file")
     if size > MAX_IMAGE_BYTES:
@@ -99,10 +105,11 @@ def check_image(path: Path) -> ImageFacts:
         )
     # Whole numbers, so the limit itself (e.g. 750x300) passes exactly.
     if max(width, height) * 2 > min(width, height) * 5:
+        limit = MAX_ELONGATION if width > height else 1 / MAX_ELONGATION
         raise ValidationError(
             "image",
-            f"{path} is {width}x{height} px, aspect {width / height:.2f}:1; the provider "
-            "accepts 1:2.5 (0.40:1) to 2.5:1",
+            f"{path} is {width}x{height} px, aspect {_beside(width / height, limit)}:1; "
+            "the provider accepts 1:2.5 (0.4:1) to 2.5:1",
         )
     return ImageFacts(
         path=path,
@@ -114,6 +121,16 @@ def check_image(path: Path) -> ImageFacts:
     )
 
 
+def _beside(ratio: float, limit: float) -> str:
+    """``ratio`` with the decimals it takes to differ from ``limit`` (751x300 is 2.503, not
+    the 2.50 that reads like the limit itself)."""
+    for decimals in range(2, 10):
+        text = f"{ratio:.{decimals}f}"
+        if text != f"{limit:.{decimals}f}":
+            return text
+    return repr(ratio)
+
+
 def _decode(path: Path, data: bytes) -> tuple[str, int, int]:
     """The format and size of an image, decoded in full so a truncated file is caught here."""
     try:
@@ -121,7 +138,7 @@ def _decode(path: Path, data: bytes) -> tuple[str, int, int]:
             # A decompression bomb is refused, not merely warned about.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                image_format = image.format or ""
+                image_format = _SAME_AS.get(image.format or "", image.format or "")
                 if image_format not in _FORMATS:
                     raise ValidationError(
                         "image",

@@ -8,7 +8,12 @@ Columns: ``prompt``, ``shots`` (``"2:the fox wakes; 3:it runs"``, or in JSON a l
 ``"SECONDS:TEXT"`` strings or ``{"seconds": …, "text": …}`` objects), ``image`` (a URL or a
 file path, relative to the batch file), ``duration``, ``aspect_ratio``, ``quality``,
 ``model``, ``negative_prompt``, ``sound``. ``image_url`` is accepted for ``image``, and
-dashes for underscores (``aspect-ratio``), so the command's own option names work.
+dashes for underscores (``aspect-ratio``), so the command's own option names work. A cell
+of nothing but spaces is empty.
+
+A CSV line that starts with ``#`` is a comment: it is kept as a skipped row (with its text),
+so the summary shows it and a prompt such as ``#hashtag trends`` is never dropped unseen;
+quoted (``"#hashtag trends"``), the same cell is a prompt.
 """
 
 from __future__ import annotations
@@ -21,11 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from receiver.errors import ValidationError
-from receiver.submission.shots import Shot, parse_shot
+import structlog
+
+from receiver.errors import ReceiverError, ValidationError
+from receiver.submission.shots import Shot, parse_seconds, parse_shot
 from receiver.submission.spec import JobSpec
 
 __all__ = ["COLUMNS", "BatchRow", "read_rows", "spec_from_mapping"]
+
+log = structlog.get_logger(__name__)
 
 COLUMNS = (
     "prompt",
@@ -49,6 +58,8 @@ class BatchRow:
     line: int
     spec: JobSpec | None = None
     error: str | None = None
+    #: A comment line's text: the row is skipped, and the summary says so.
+    comment: str | None = None
 
 
 def _column(name: str) -> str:
@@ -74,7 +85,7 @@ def read_rows(path: Path, *, defaults: Mapping[str, Any] | None = None) -> list[
         rows = list(_json_lines(text, defaults or {}))
     else:
         rows = list(_csv_rows(text, path, defaults or {}))
-    if not rows:
+    if all(row.comment is not None for row in rows):
         raise ValidationError("--from", f"{path} holds no jobs")
     return rows
 
@@ -97,8 +108,23 @@ def _json_lines(text: str, defaults: Mapping[str, Any]) -> Iterator[BatchRow]:
         yield _row(line, {_column(key): value for key, value in data.items()}, defaults)
 
 
+class _RawLines:
+    """The lines handed to ``csv.reader``, kept so a row's first line can be read as written
+    (a comment's ``#`` must be the line's own first character, not a quoted cell's)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self.taken: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            self.taken.append(line)
+            yield line
+
+
 def _csv_rows(text: str, path: Path, defaults: Mapping[str, Any]) -> Iterator[BatchRow]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    raw = _RawLines(text)
+    reader = csv.reader(raw)
     try:
         header = [_column(name) for name in next(reader)]
     except StopIteration:
@@ -115,6 +141,7 @@ def _csv_rows(text: str, path: Path, defaults: Mapping[str, Any]) -> Iterator[Ba
         raise ValidationError("--from", f"{path}: the header needs a prompt or shots column")
     first_line = 2
     while True:
+        raw.taken.clear()
         try:
             cells = next(reader)
         except StopIteration:
@@ -125,7 +152,11 @@ def _csv_rows(text: str, path: Path, defaults: Mapping[str, Any]) -> Iterator[Ba
             continue
         # A quoted cell may span lines: report the line where the row starts.
         line, first_line = first_line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
+        if not any(cell.strip() for cell in cells):
+            continue
+        written = raw.taken[0].strip() if raw.taken else ""
+        if written.startswith("#"):
+            yield BatchRow(line=line, comment=written)
             continue
         if len(cells) > len(header):
             yield BatchRow(
@@ -140,11 +171,19 @@ def _csv_rows(text: str, path: Path, defaults: Mapping[str, Any]) -> Iterator[Ba
 
 
 def _row(line: int, data: Mapping[str, Any], defaults: Mapping[str, Any]) -> BatchRow:
-    given = {name: value for name, value in data.items() if value is not None and value != ""}
+    given = {name: value for name, value in data.items() if not _empty(value)}
     try:
         return BatchRow(line=line, spec=spec_from_mapping({**defaults, **given}))
-    except ValidationError as exc:
+    except ReceiverError as exc:
         return BatchRow(line=line, error=exc.message)
+    except Exception as exc:
+        # A row is judged on its own, whatever goes wrong: one row must never stop the rest.
+        log.warning("batch.row_unreadable", line=line, error=repr(exc))
+        return BatchRow(line=line, error=f"cannot read this row: {exc!r}")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def spec_from_mapping(data: Mapping[str, Any]) -> JobSpec:
@@ -154,28 +193,27 @@ def spec_from_mapping(data: Mapping[str, Any]) -> JobSpec:
     values: dict[str, Any] = {}
     for name in _TEXT_COLUMNS:
         value = data.get(name)
-        if value is None or value == "":
+        if _empty(value):
             continue
         if not isinstance(value, str):
             raise ValidationError(name, f"must be text, got {type(value).__name__}")
         values[name] = value.strip()
     duration = data.get("duration")
-    if isinstance(duration, str) and duration.strip():
-        if not duration.strip().isdigit():
+    if isinstance(duration, int) and not isinstance(duration, bool):
+        values["duration"] = duration
+    elif not _empty(duration):
+        seconds = parse_seconds(duration) if isinstance(duration, str) else None
+        if seconds is None:
             raise ValidationError(
                 "duration", f"must be a whole number of seconds, got {duration!r}"
             )
-        values["duration"] = int(duration)
-    elif isinstance(duration, int) and not isinstance(duration, bool):
-        values["duration"] = duration
-    elif duration not in (None, ""):
-        raise ValidationError("duration", f"must be a whole number of seconds, got {duration!r}")
+        values["duration"] = seconds
     values["shots"] = _shots(data.get("shots"))
     return JobSpec(**values)
 
 
 def _shots(value: Any) -> tuple[Shot, ...]:
-    if value is None or value == "":
+    if _empty(value):
         return ()
     if isinstance(value, str):
         # In a CSV cell shots are separated by ';', which a shot's text cannot hold anyway.

@@ -14,11 +14,19 @@ from dataclasses import dataclass
 
 from receiver.errors import ValidationError
 
-__all__ = ["MAX_SHOTS", "Shot", "check_shots", "compose_prompt", "parse_shot", "shots_in_prompt"]
+__all__ = [
+    "MAX_SHOTS",
+    "Shot",
+    "check_shots",
+    "compose_prompt",
+    "parse_seconds",
+    "parse_shot",
+    "shots_in_prompt",
+]
 
 MAX_SHOTS = 6
-#: One shot as the provider reads it inside a prompt.
-_SHOT_IN_PROMPT = re.compile(r"\bshot\s+(\d+)\s*,\s*(\d+)\s*,\s*([^;]*);", re.IGNORECASE)
+#: One shot as the provider reads it inside a prompt (ASCII digits: what the provider reads).
+_SHOT_IN_PROMPT = re.compile(r"\bshot\s+(\d+)\s*,\s*(\d+)\s*,\s*([^;]*);", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -42,18 +50,38 @@ class Shot:
         object.__setattr__(self, "text", text)
 
 
+def parse_seconds(text: str) -> int | None:
+    """A whole number of seconds written in ASCII digits (``" 12 "``), or None.
+
+    ``str.isdigit`` alone is not enough: it accepts "²", which ``int`` refuses, and ``int``
+    refuses numbers of thousands of digits too; neither may escape as a ValueError.
+    """
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
 def parse_shot(text: str) -> Shot:
     """``"3:the fox runs"`` as a shot (what ``--shot SECONDS:TEXT`` takes)."""
     seconds, sep, description = text.partition(":")
-    if not sep or not seconds.strip().isdigit():
+    number = parse_seconds(seconds) if sep else None
+    if number is None:
         raise ValidationError(
             "shot", f"expected SECONDS:TEXT, e.g. '3:the fox runs through snow', got {text!r}"
         )
-    return Shot(int(seconds.strip()), description)
+    return Shot(number, description)
 
 
 def check_shots(shots: Sequence[Shot], duration: int, *, field: str = "shot") -> None:
-    """The provider's rules: 1 to 6 shots whose seconds add up to the video's duration."""
+    """The provider's rules: 1 to 6 shots whose seconds add up to the video's duration.
+
+    ``field`` "prompt" means the shots were written by hand in the prompt: their sum is not
+    the default duration (only ``--shot``'s is), so the hint differs.
+    """
     if not shots:
         return
     if len(shots) > MAX_SHOTS:
@@ -61,10 +89,15 @@ def check_shots(shots: Sequence[Shot], duration: int, *, field: str = "shot") ->
     total = sum(shot.seconds for shot in shots)
     if total != duration:
         parts = " + ".join(str(shot.seconds) for shot in shots)
+        hint = (
+            f"give the duration {total}, or change the shots"
+            if field == "prompt"
+            else "or leave the duration out to use their sum"
+        )
         raise ValidationError(
             field,
             f"the shots last {parts} = {total} seconds but the duration is {duration}; "
-            "they must add up to it (or leave out --duration to use their sum)",
+            f"they must add up to it ({hint})",
         )
 
 
@@ -82,6 +115,13 @@ def compose_prompt(prompt: str, shots: Sequence[Shot]) -> str:
 def shots_in_prompt(prompt: str) -> list[Shot]:
     """The shots written in a prompt, in order, or [] when it has none.
 
-    Raises :class:`ValidationError` when a shot is written but unusable (no text).
+    Raises :class:`ValidationError` when a shot is written but unusable (no text, or a
+    number too long to read).
     """
-    return [Shot(int(match[2]), match[3]) for match in _SHOT_IN_PROMPT.finditer(prompt)]
+    shots = []
+    for match in _SHOT_IN_PROMPT.finditer(prompt):
+        seconds = parse_seconds(match[2])
+        if seconds is None:
+            raise ValidationError("prompt", f"unreadable seconds in {match[0][:60]!r}")
+        shots.append(Shot(seconds, match[3]))
+    return shots

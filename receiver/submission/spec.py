@@ -3,8 +3,8 @@
 A :class:`JobSpec` comes from a command line, a row of a batch file or a JSON body: a prompt
 and its shots, a first frame given as a URL *or a local file*, and the usual options.
 :func:`prepare` checks it by every rule without touching the network (the shots, the image,
-the provider's request rules) and prices it; :func:`submit_prepared` uploads the local image,
-if any, and submits the job.
+the provider's request rules) and prices it; :func:`submit_prepared` checks what can refuse
+the job (settings, credentials, the budget), uploads the local image, if any, and submits it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from receiver.providers.base import JobRequest
 from receiver.providers.evolink_protocol import PROMPT_MAX_CHARS
 from receiver.store.records import Job
 from receiver.submission import cost
+from receiver.submission.budget import BudgetUnpriced, judge, spent_today
 from receiver.submission.images import (
     ImageFacts,
     check_image,
@@ -95,10 +96,16 @@ def prepare(
             "or the shots)",
         )
     image: ImageFacts | None = None
-    image_url = spec.image or None
+    image_url = spec.image
+    if image_url is not None and not image_url.strip():
+        # Quietly making a text-to-video job of it would not be what was asked.
+        raise ValidationError("image", "is empty: give a URL or a file path, or leave it out")
     if image_url is not None and not is_url(image_url):
         check_reachable_store(ctx.settings.s3_endpoint_url, insecure=ctx.settings.insecure)
-        path = Path(image_url).expanduser()
+        try:
+            path = Path(image_url).expanduser()
+        except RuntimeError:  # "~someone/frame.png" for a user this machine does not know
+            raise ValidationError("image", f"no home directory for {image_url!r}") from None
         if base_dir is not None and not path.is_absolute():
             path = base_dir / path
         image = images.get(path) if images is not None else None
@@ -130,6 +137,7 @@ def prepare(
 
 def submit_prepared(ctx: Context, prepared: PreparedJob, *, pacer: Pacer | None = None) -> Job:
     """Upload the local first frame (if any), then submit the job."""
+    _refuse_early(ctx, prepared)
     request, staged = prepared.request, None
     if prepared.image is not None:
         staged = stage_image(
@@ -140,3 +148,22 @@ def submit_prepared(ctx: Context, prepared: PreparedJob, *, pacer: Pacer | None 
         )
         request = dataclasses.replace(request, image_url=staged.url)
     return jobs.submit_job(ctx, request, provider_name=prepared.provider, image=staged, pacer=pacer)
+
+
+def _refuse_early(ctx: Context, prepared: PreparedJob) -> None:
+    """What :func:`jobs.submit_job` would refuse the job for, checked before the image is
+    uploaded, so a refused job leaves no object in the bucket.
+
+    ``submit_job`` checks again: the budget's binding check is the one in its transaction.
+    """
+    ctx.settings.require_public_url()
+    ctx.provider(prepared.provider).require_credentials()
+    limit = ctx.settings.max_credits_per_day
+    if limit is None:
+        return
+    if prepared.credits is None:
+        what = f"{prepared.request.model} on {prepared.provider}"
+        raise BudgetUnpriced(limit=limit, what=what)
+    with ctx.db.reading() as conn:
+        spent = spent_today(conn)
+    judge(limit=limit, spent=spent, cost=prepared.credits)

@@ -27,7 +27,7 @@ from receiver.jobs import JobDetails
 from receiver.lifecycle import JobStatus
 from receiver.providers import PROVIDER_NAMES
 from receiver.submission import cost
-from receiver.submission.budget import BudgetExceeded, budget_today
+from receiver.submission.budget import BudgetExceeded, BudgetUnpriced, budget_today
 from receiver.submission.rows import spec_from_mapping
 from receiver.submission.spec import JobSpec, PreparedJob, is_url, prepare, submit_prepared
 from receiver.web.api import bad_request
@@ -97,24 +97,30 @@ def _estimate(ctx: Context, prepared: PreparedJob) -> dict[str, Any]:
     }
 
 
+#: Refusals answered with their message alone: (error, its code, HTTP status).
+_PLAIN_REFUSALS: tuple[tuple[type[ReceiverError], str, int], ...] = (
+    (BudgetExceeded, "budget_exceeded", 402),
+    (BudgetUnpriced, "budget_unpriced", 402),
+    (ConfigError, "not_configured", 503),
+    (ProviderQuotaError, "provider_quota", 402),
+)
+
+
 def _refusal(exc: ReceiverError) -> JSONResponse:
     """The answer for an error of submission: the caller's, ours, or the provider's."""
     if isinstance(exc, ValidationError):
         return JSONResponse(
             {"error": "invalid_request", "field": exc.field, "message": exc.message}, 400
         )
-    if isinstance(exc, BudgetExceeded):
-        return JSONResponse({"error": "budget_exceeded", "message": exc.message}, 402)
-    if isinstance(exc, ConfigError):
-        return JSONResponse({"error": "not_configured", "message": exc.message}, 503)
     if isinstance(exc, ProviderRateLimited):
         return JSONResponse(
             {"error": "provider_rate_limited", "message": exc.message},
             429,
             headers={"Retry-After": str(int(exc.retry_after))},
         )
-    if isinstance(exc, ProviderQuotaError):
-        return JSONResponse({"error": "provider_quota", "message": exc.message}, 402)
+    for kind, error, status in _PLAIN_REFUSALS:
+        if isinstance(exc, kind):
+            return JSONResponse({"error": error, "message": exc.message}, status)
     return JSONResponse({"error": "provider_error", "message": exc.message}, 502)
 
 
@@ -123,14 +129,17 @@ async def submit(request: Request) -> Response:
         return denied
     ctx: Context = request.app.state.ctx
     try:
-        spec, provider, dry_run = _job_spec(await request.json())
+        payload = await request.json()
+    except ValueError:
+        # Only the body's decoding: a ValueError from further in is a bug, not bad JSON.
+        return bad_request("the body must be a JSON object")
+    try:
+        spec, provider, dry_run = _job_spec(payload)
         prepared = await run_in_threadpool(lambda: prepare(ctx, spec, provider_name=provider))
         if dry_run:
             return JSONResponse(await run_in_threadpool(_estimate, ctx, prepared))
         job = await run_in_threadpool(submit_prepared, ctx, prepared)
-    except ValueError:
-        return bad_request("the body must be a JSON object")
-    except (ValidationError, ConfigError, ProviderError, BudgetExceeded) as exc:
+    except (ValidationError, ConfigError, ProviderError, BudgetExceeded, BudgetUnpriced) as exc:
         return _refusal(exc)
     details = await run_in_threadpool(jobs.get_job, ctx, job.id)
     return JSONResponse(presenters.details_json(details), 201)
@@ -255,16 +264,9 @@ async def costs(request: Request) -> Response:
     return JSONResponse(
         {
             "by": by,
-            "groups": [
-                {
-                    by: line.key,
-                    "jobs": line.jobs,
-                    "credits": line.credits,
-                    "estimated_jobs": line.estimated_jobs,
-                }
-                for line in lines
-            ],
+            "groups": [line.as_json(by) for line in lines],
             "total_credits": round(sum(line.credits for line in lines), 2),
+            "unpriced_jobs": sum(line.unpriced_jobs for line in lines),
             "budget": budget.as_json() if budget else None,
         }
     )

@@ -48,7 +48,8 @@ DOCUMENT: dict[str, Any] = {
                     "401": _UNAUTHORIZED,
                     "402": _answer("The provider account is out of credits (provider_quota), "
                                    "or the job does not fit in today's budget "
-                                   "(budget_exceeded, RECEIVER_MAX_CREDITS_PER_DAY)"),
+                                   "(budget_exceeded, RECEIVER_MAX_CREDITS_PER_DAY), or it "
+                                   "has no price the budget could count (budget_unpriced)"),
                     "429": _answer("The provider is rate limiting (see Retry-After)"),
                     "502": _answer("The provider refused or failed"),
                     "503": _answer("The server lacks a setting"),
@@ -110,10 +111,15 @@ DOCUMENT: dict[str, Any] = {
             "responses": {"200": _answer("Spending", {"type": "object", "properties": {
                 "by": {"type": "string"},
                 "groups": {"type": "array", "items": {"type": "object", "properties": {
-                    "jobs": {"type": "integer"}, "credits": {"type": "number"},
+                    "jobs": {"type": "integer"},
+                    "credits": {"type": ["number", "null"], "description":
+                        "Credits of the priced jobs; null when none has a price"},
                     "estimated_jobs": {"type": "integer", "description":
-                        "Jobs whose cost is still our estimate"}}}},
+                        "Jobs whose cost is still our estimate"},
+                    "unpriced_jobs": {"type": "integer", "description":
+                        "Jobs with no price at all (not in credits)"}}}},
                 "total_credits": {"type": "number"},
+                "unpriced_jobs": {"type": "integer"},
                 "budget": {"$ref": "#/components/schemas/Budget"}}}),
                           "400": _answer("A bad filter"), "401": _UNAUTHORIZED},
         }},

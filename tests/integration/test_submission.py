@@ -16,11 +16,11 @@ from PIL import Image
 from receiver import clock
 from receiver.config import Settings
 from receiver.context import Context
-from receiver.errors import ProviderError, ProviderRateLimited
+from receiver.errors import ConfigError, ProviderError, ProviderRateLimited
 from receiver.seaweed import SeaweedFS
 from receiver.simulator import SimulatorConfig, create_app
 from receiver.submission import cost
-from receiver.submission.budget import BudgetExceeded
+from receiver.submission.budget import BudgetExceeded, BudgetUnpriced, budget_today
 from receiver.submission.images import check_image, stage_image
 from receiver.submission.pacing import Pacer
 from receiver.submission.spec import JobSpec, prepare, submit_prepared
@@ -191,6 +191,9 @@ def test_the_jobs_api_takes_shots_dry_runs_and_reports_costs(
         EVOLINK_BASE_URL=simulator[0],
         RECEIVER_ADMIN_TOKEN=token,
         RECEIVER_MAX_CREDITS_PER_DAY="80",
+        # Never used to send: Kling's job is refused by the budget before that.
+        KLING_ACCESS_KEY="ak-never-sent",
+        KLING_SECRET_KEY="sk-never-sent-" + "s" * 24,
     )
     auth = {"Authorization": f"Bearer {token}"}
     try:
@@ -217,6 +220,25 @@ def test_the_jobs_api_takes_shots_dry_runs_and_reports_costs(
             bad_sum = api.post("/v1/jobs", json={**shots, "duration": 5})
             assert bad_sum.status_code == 400
             assert bad_sum.json()["field"] == "shot"
+            # Digits int() cannot read are the caller's mistake, named as such.
+            for body, field in (
+                ({"prompt": "x", "shots": ["\u00b2:a"]}, "shot"),
+                ({"prompt": "x", "duration": "\u00b3"}, "duration"),
+            ):
+                answer = api.post("/v1/jobs", json=body)
+                assert answer.status_code == 400
+                assert (answer.json()["error"], answer.json()["field"]) == (
+                    "invalid_request",
+                    field,
+                )
+            not_json = api.post("/v1/jobs", content=b"{prompt")
+            assert not_json.status_code == 400
+            assert not_json.json()["message"] == "the body must be a JSON object"
+            unpriced = api.post(
+                "/v1/jobs", json={"prompt": "x", "provider": "kling", "model": "kling-v2-6"}
+            )
+            assert unpriced.status_code == 402
+            assert unpriced.json()["error"] == "budget_unpriced"
             local = api.post("/v1/jobs", json={"prompt": "x", "image_url": "/etc/hosts"})
             assert local.status_code == 400
             assert local.json()["field"] == "image_url"
@@ -232,6 +254,7 @@ def test_the_jobs_api_takes_shots_dry_runs_and_reports_costs(
 
             spent = api.get("/v1/costs", params={"by": "day"}).json()
             assert spent["total_credits"] == 79.2
+            assert spent["unpriced_jobs"] == 0
             assert spent["groups"][0]["jobs"] == 2
             assert spent["budget"]["remaining"] == 0.8
             assert api.get("/v1/costs", params={"by": "colour"}).status_code == 400
@@ -261,5 +284,94 @@ def test_a_batch_racing_for_the_last_credits_spends_no_more_than_the_budget(
         assert len(refused) == 6
         assert all("RECEIVER_MAX_CREDITS_PER_DAY" in (row.error or "") for row in refused)
         assert len(run_sql(ctx.db, "SELECT id FROM jobs")) == 2
+    finally:
+        ctx.close()
+
+
+def test_the_providers_reserved_credits_count_not_our_estimate(
+    tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
+) -> None:
+    url, sim = simulator
+    # The provider reserves half the documented price: 18 credits for a 5 s job, not 36.
+    sim.patch("/_simulator/config", json={"reserved_credits_factor": 0.5})
+    ctx = context(
+        tmp_path,
+        RECEIVER_DATABASE_URL=database_url,
+        EVOLINK_BASE_URL=url,
+        RECEIVER_MAX_CREDITS_PER_DAY="60",
+    )
+    try:
+        first = submit_prepared(ctx, prepare(ctx, JobSpec(prompt="a lantern")))
+        assert first.credits_reserved == 18.0
+        # 18 spent + 36 estimated = 54 fits in 60; counted at our estimate, 72 would not.
+        second = submit_prepared(ctx, prepare(ctx, JobSpec(prompt="a kite")))
+        assert second.credits_reserved == 18.0
+        budget = budget_today(ctx.db, 60)
+        assert budget is not None
+        assert budget.spent_today == 36.0
+        (line,) = cost.spending(ctx, since=clock.now() - timedelta(hours=1))
+        assert (line.jobs, line.credits, line.estimated_jobs) == (2, 36.0, 0)
+        # The provider's figure is what the budget holds the next job against: 36 + 36 > 60.
+        with pytest.raises(BudgetExceeded, match="36 of today's 60"):
+            submit_prepared(ctx, prepare(ctx, JobSpec(prompt="a boat")))
+    finally:
+        ctx.close()
+
+
+def test_a_refused_image_job_leaves_no_object_in_the_bucket(
+    tmp_path: Path, seaweedfs: SeaweedFS, simulator: tuple[str, httpx.Client]
+) -> None:
+    path = tmp_path / "frame.png"
+    Image.new("RGB", (640, 360), (90, 10, 10)).save(path, "PNG")
+    key = f"inputs/{check_image(path).sha256}.png"
+    over_budget = context(
+        tmp_path,
+        **s3_env(seaweedfs),
+        EVOLINK_BASE_URL=simulator[0],
+        RECEIVER_MAX_CREDITS_PER_DAY="20",
+    )
+    no_key = context(
+        tmp_path,
+        **s3_env(seaweedfs),
+        RECEIVER_S3_BUCKET=over_budget.settings.s3_bucket,
+        EVOLINK_API_KEY="",
+    )
+    try:
+        over_budget.store.ensure_bucket()
+        spec = JobSpec(prompt="the sun rises", image=str(path), duration=3)  # 21.6 > 20
+        with pytest.raises(BudgetExceeded):
+            submit_prepared(over_budget, prepare(over_budget, spec))
+        with pytest.raises(ConfigError, match="EVOLINK_API_KEY"):
+            submit_prepared(no_key, prepare(no_key, spec))
+        assert over_budget.store.head(key) is None
+        assert sim_tasks(simulator[1]) == 0
+    finally:
+        over_budget.close()
+        no_key.close()
+
+
+def sim_tasks(sim: httpx.Client) -> int:
+    return len(sim.get("/_simulator/stats").json()["tasks"])
+
+
+def test_the_budgets_own_check_refuses_a_job_without_a_price(
+    tmp_path: Path, database_url: str
+) -> None:
+    from receiver.jobs import submit_job
+    from receiver.providers.base import JobRequest
+
+    ctx = context(
+        tmp_path,
+        RECEIVER_DATABASE_URL=database_url,
+        RECEIVER_MAX_CREDITS_PER_DAY="1000",
+        KLING_ACCESS_KEY="ak-never-sent",
+        KLING_SECRET_KEY="sk-never-sent-" + "s" * 24,
+    )
+    try:
+        request = JobRequest(prompt="a heron", model="kling-v2-6")
+        # The check inside the transaction, for callers that skip submit_prepared's.
+        with pytest.raises(BudgetUnpriced, match="no price in credits"):
+            submit_job(ctx, request, provider_name="kling")
+        assert run_sql(ctx.db, "SELECT id FROM jobs") == []
     finally:
         ctx.close()

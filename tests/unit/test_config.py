@@ -94,3 +94,17 @@ def test_parse_rejects_nonsense() -> None:
         parse_duration("soon")
     with pytest.raises(ValueError, match="size"):
         parse_byte_size("big")
+
+
+@pytest.mark.parametrize("text", ["36501d", "1000000d", "99999999999d", "9" * 400])
+def test_a_duration_longer_than_a_century_is_refused(text: str) -> None:
+    # Longer ones overflow dates and timers far from here: now - 1000000d is before year 1.
+    with pytest.raises(ValueError, match="too long: at most 36500d"):
+        parse_duration(text)
+    assert parse_duration("36500d") == 36500 * 86400
+
+
+def test_a_huge_duration_setting_names_its_variable() -> None:
+    with pytest.raises(ConfigError, match="too long") as caught:
+        Settings.from_env({"RECEIVER_WATCHDOG_GRACE": "99999999999d"})
+    assert caught.value.variable == "RECEIVER_WATCHDOG_GRACE"

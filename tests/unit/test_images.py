@@ -32,26 +32,40 @@ def test_the_format_is_read_from_the_data_not_the_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "fits"),
+    ("size", "problem"),
     [
-        ((300, 300), True),
-        ((299, 600), False),
-        ((600, 299), False),
-        ((750, 300), True),  # 2.5:1 exactly
-        ((751, 300), False),
-        ((300, 750), True),  # 1:2.5 exactly
-        ((300, 751), False),
+        ((300, 300), None),
+        ((299, 600), "is 299x600 px; both sides must be at least 300 px"),
+        ((600, 299), "is 600x299 px; both sides must be at least 300 px"),
+        ((750, 300), None),  # 2.5:1 exactly
+        # As many decimals as it takes not to read like the limit itself ("2.50:1").
+        ((751, 300), "is 751x300 px, aspect 2.503:1; the provider accepts 1:2.5"),
+        ((300, 750), None),  # 1:2.5 exactly
+        ((300, 751), "is 300x751 px, aspect 0.399:1; the provider accepts 1:2.5"),
+        ((1000, 300), "is 1000x300 px, aspect 3.33:1; the provider accepts 1:2.5"),
     ],
 )
-def test_sides_and_aspect(tmp_path: Path, size: tuple[int, int], fits: bool) -> None:
+def test_sides_and_aspect(tmp_path: Path, size: tuple[int, int], problem: str | None) -> None:
     path = make_image(tmp_path / "frame.png", size)
-    if fits:
+    if problem is None:
         assert (check_image(path).width, check_image(path).height) == size
     else:
         with pytest.raises(ValidationError) as caught:
             check_image(path)
         assert caught.value.field == "image"
-        assert "300 px" in caught.value.message or "2.5" in caught.value.message
+        assert problem in caught.value.message
+
+
+def test_a_phone_cameras_multi_picture_jpeg_is_a_jpeg(tmp_path: Path) -> None:
+    path = tmp_path / "phone.jpg"
+    first, preview = Image.new("RGB", (1200, 900), (90, 90, 20)), Image.new("RGB", (320, 240))
+    first.save(path, "MPO", save_all=True, append_images=[preview])
+    with Image.open(path) as opened:
+        assert opened.format == "MPO"  # what Pillow calls it: the case under test
+    facts = check_image(path)
+    assert (facts.format, facts.width, facts.height) == ("JPEG", 1200, 900)
+    assert (facts.content_type, facts.extension) == ("image/jpeg", "jpg")
+    assert facts.data == path.read_bytes()
 
 
 def test_other_formats_are_refused(tmp_path: Path) -> None:
@@ -87,6 +101,9 @@ def test_a_missing_file_says_so(tmp_path: Path) -> None:
         check_image(tmp_path / "nope.png")
     with pytest.raises(ValidationError, match="is not a file"):
         check_image(tmp_path)
+    # A NUL in a batch row's path: os.stat raises ValueError, not OSError.
+    with pytest.raises(ValidationError, match="not a usable file name"):
+        check_image(tmp_path / "frame\x00.png")
 
 
 def test_a_private_store_cannot_serve_the_provider() -> None:

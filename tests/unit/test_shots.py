@@ -12,7 +12,14 @@ from receiver.context import Context
 from receiver.errors import ValidationError
 from receiver.providers.base import JobRequest
 from receiver.providers.evolink_protocol import validate_request
-from receiver.submission.shots import Shot, check_shots, compose_prompt, parse_shot
+from receiver.submission.shots import (
+    Shot,
+    check_shots,
+    compose_prompt,
+    parse_seconds,
+    parse_shot,
+    shots_in_prompt,
+)
 from receiver.submission.spec import JobSpec, prepare
 from tests.conftest import make_env
 
@@ -45,6 +52,35 @@ def test_a_bad_shot_option_says_why(text: str, problem: str) -> None:
         parse_shot(text)
 
 
+@pytest.mark.parametrize(
+    "seconds",
+    [
+        "\u00b2",  # superscript two: str.isdigit() says yes, int() says no
+        "\u00b3",
+        "\u0663",  # Arabic-Indic three: int() reads it, the provider's syntax does not
+        "9" * 5000,  # more digits than int() converts
+        "-3",
+        "3.5",
+    ],
+)
+def test_seconds_that_are_not_plain_digits_are_refused_not_crashed_on(seconds: str) -> None:
+    assert parse_seconds(seconds) is None
+    with pytest.raises(ValidationError, match="expected SECONDS:TEXT"):
+        parse_shot(f"{seconds}:the fox runs")
+
+
+def test_seconds_are_plain_digits() -> None:
+    assert parse_seconds(" 12 ") == 12
+    assert parse_seconds("007") == 7
+    assert parse_seconds("") is None
+
+
+def test_hand_written_shots_with_a_number_too_long_to_read_are_refused() -> None:
+    with pytest.raises(ValidationError, match="unreadable seconds") as caught:
+        shots_in_prompt(f"shot 1, {'9' * 5000}, a door opens;")
+    assert caught.value.field == "prompt"
+
+
 def test_shots_are_written_in_the_providers_syntax() -> None:
     shots = [Shot(2, "the fox wakes"), Shot(3, "it runs into the snow")]
     assert compose_prompt("A red fox, cinematic.", shots) == (
@@ -55,8 +91,22 @@ def test_shots_are_written_in_the_providers_syntax() -> None:
 
 def test_shots_must_add_up_to_the_duration() -> None:
     check_shots([Shot(2, "a"), Shot(3, "b")], 5)
-    with pytest.raises(ValidationError, match=r"2 \+ 3 = 5 seconds but the duration is 6"):
+    with pytest.raises(ValidationError, match=r"2 \+ 3 = 5 seconds but the duration is 6") as bad:
         check_shots([Shot(2, "a"), Shot(3, "b")], 6)
+    # --shot's total is the default duration, so leaving it out is a way out.
+    assert "leave the duration out to use their sum" in bad.value.message
+
+
+def test_hand_written_shots_get_a_hint_that_holds_for_them() -> None:
+    # Their sum is not the default duration: "leave out --duration" would change nothing.
+    prompt = "shot 1, 2, a door opens; shot 2, 4, light floods in;"
+    with pytest.raises(ValidationError) as caught:
+        validate_request(JobRequest(prompt=prompt))
+    assert caught.value.field == "prompt"
+    assert "2 + 4 = 6 seconds but the duration is 5" in caught.value.message
+    assert "give the duration 6" in caught.value.message
+    assert "leave" not in caught.value.message
+    assert validate_request(JobRequest(prompt=prompt, duration=6)).duration == 6
 
 
 def test_at_most_six_shots() -> None:
@@ -96,3 +146,15 @@ def test_a_prompt_too_long_with_its_shots_says_so(ctx: Context) -> None:
 def test_shots_or_a_prompt_are_needed(ctx: Context) -> None:
     with pytest.raises(ValidationError, match="give a prompt, or shots"):
         prepare(ctx, JobSpec(prompt="  "))
+
+
+@pytest.mark.parametrize("image", ["", "   "])
+def test_an_empty_image_is_refused_not_turned_into_text_to_video(ctx: Context, image: str) -> None:
+    with pytest.raises(ValidationError, match="is empty") as caught:
+        prepare(ctx, JobSpec(prompt="A fox.", image=image))
+    assert caught.value.field == "image"
+
+
+def test_an_image_path_of_an_unknown_home_is_refused(ctx: Context) -> None:
+    with pytest.raises(ValidationError, match="no home directory"):
+        prepare(ctx, JobSpec(prompt="A fox.", image="~no-such-user-here-7f3a/frame.png"))

@@ -370,7 +370,8 @@ WHERE id = :id;
 
 -- ───────────────────────────── costs ─────────────────────────────
 -- A job costs what the provider reserved for it, or our estimate until the provider says;
--- a submission the provider refused costs nothing.
+-- a submission the provider refused costs nothing; a job with neither is unpriced (counted
+-- apart, its credits unknown, not 0).
 
 -- name: set_job_credits_estimated
 UPDATE jobs SET credits_estimated = :credits WHERE id = :id;
@@ -387,7 +388,10 @@ WHERE created_at >= :since AND status <> 'submit_failed';
 -- name: costs_by_model
 SELECT model AS key, COUNT(*) AS jobs,
        COALESCE(SUM(COALESCE(credits_reserved, credits_estimated)), 0) AS credits,
-       SUM(CASE WHEN credits_reserved IS NULL THEN 1 ELSE 0 END) AS estimated_jobs
+       SUM(CASE WHEN credits_reserved IS NULL AND credits_estimated IS NOT NULL
+                THEN 1 ELSE 0 END) AS estimated_jobs,
+       SUM(CASE WHEN credits_reserved IS NULL AND credits_estimated IS NULL
+                THEN 1 ELSE 0 END) AS unpriced_jobs
 FROM jobs
 WHERE created_at >= :since AND status <> 'submit_failed'
 GROUP BY model
@@ -397,7 +401,10 @@ ORDER BY model;
 -- The day is the UTC date of the job's creation: the first 10 characters of created_at.
 SELECT SUBSTR(created_at, 1, 10) AS key, COUNT(*) AS jobs,
        COALESCE(SUM(COALESCE(credits_reserved, credits_estimated)), 0) AS credits,
-       SUM(CASE WHEN credits_reserved IS NULL THEN 1 ELSE 0 END) AS estimated_jobs
+       SUM(CASE WHEN credits_reserved IS NULL AND credits_estimated IS NOT NULL
+                THEN 1 ELSE 0 END) AS estimated_jobs,
+       SUM(CASE WHEN credits_reserved IS NULL AND credits_estimated IS NULL
+                THEN 1 ELSE 0 END) AS unpriced_jobs
 FROM jobs
 WHERE created_at >= :since AND status <> 'submit_failed'
 GROUP BY SUBSTR(created_at, 1, 10)
