@@ -3,7 +3,7 @@
 It speaks both APIs as documented (create, query, callbacks with EvoLink's retry policy,
 expiring video links; Kling's JWT auth, envelope and a callback on every status change) and
 lets tests inject the faults the real APIs can produce: rate limits, failed or duplicated
-callbacks, failing downloads, unknown statuses.
+callbacks, failing, truncated or trickling downloads, unknown statuses.
 
 ::
 
