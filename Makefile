@@ -38,7 +38,7 @@ test: lint
 	bash infra/ensure-postgres.sh
 	bash infra/ensure-caddy.sh
 	bash infra/ensure-chromium.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit
