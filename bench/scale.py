@@ -92,6 +92,10 @@ def run(options: Options) -> ScenarioResult:
                 _row(f"peak memory: {name} (MiB)", small, large, lambda r, n=name: _mib(r, n))
                 for name in small.peak_rss
             ],
+            *[
+                _row(f"CPU per job: {name} (ms)", small, large, lambda r, n=name: _cpu(r, n))
+                for name in small.cpu_seconds
+            ],
             _row(
                 "database bytes per job",
                 small,

@@ -280,7 +280,7 @@ class Settings:
     lease_seconds: float = 120.0
     shutdown_timeout: float = 30.0
     watchdog_interval: float = 30.0
-    part_size: int = 8 * 1024 * 1024
+    part_size: int = 6 * 1024 * 1024
     parts_in_flight: int = 1
     store_patience: float = 300.0
     archive_concurrency: int = 2
@@ -346,7 +346,7 @@ class Settings:
                 f"got {database_url.split('://')[0]!r}",
             )
 
-        part_size = env.size("RECEIVER_PART_SIZE", "8MiB")
+        part_size = env.size("RECEIVER_PART_SIZE", "6MiB")
         if part_size < 5 * 1024 * 1024:
             raise ConfigError("RECEIVER_PART_SIZE", "S3 needs parts of at least 5MiB")
         max_video_bytes = env.size("RECEIVER_MAX_VIDEO_BYTES", "2GiB")

@@ -64,7 +64,12 @@ class ObjectStore:
                 settings.aws_secret_access_key.reveal() if settings.aws_secret_access_key else None
             ),
             config=Config(
-                s3={"addressing_style": settings.s3_addressing_style},
+                s3={
+                    "addressing_style": settings.s3_addressing_style,
+                    # Otherwise botocore hashes every part a second time just to sign it (we
+                    # hash the whole video ourselves): TLS guards the parts on their way.
+                    "payload_signing_enabled": False,
+                },
                 # Newer botocore adds CRC checksums to every upload by default; several
                 # S3-compatible stores reject or mangle them. We hash the video ourselves.
                 request_checksum_calculation="when_required",
