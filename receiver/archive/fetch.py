@@ -237,7 +237,9 @@ def stream_video(
         if on_open is not None:
             on_open(_opened(response, expected))
         received = 0
-        for chunk in response.iter_bytes(chunk_size):
+        # Raw: the bytes as sent (identity was asked for and is checked), with no decoder
+        # between the socket and the hash.
+        for chunk in response.iter_raw(chunk_size):
             received += len(chunk)
             yield chunk
         if expected is not None and received != expected:
@@ -302,6 +304,7 @@ def _check_response(response: httpx.Response, policy: FetchPolicy, *, start: int
                 f"the video source's 206 says {length} bytes for bytes {first}-{total - 1}"
             )
         _check_content_type(response)
+        _check_identity(response)
         if total > policy.max_bytes:
             raise FetchError(
                 f"the video is {total} bytes, over RECEIVER_MAX_VIDEO_BYTES ({policy.max_bytes})",
@@ -315,6 +318,7 @@ def _check_response(response: httpx.Response, policy: FetchPolicy, *, start: int
             f"the video source answered {status}", permanent=status in _PERMANENT_STATUSES
         )
     _check_content_type(response)
+    _check_identity(response)
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > policy.max_bytes:
         raise FetchError(
@@ -328,3 +332,10 @@ def _check_content_type(response: httpx.Response) -> None:
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind.startswith("text/") or kind in _NOT_VIDEO:
         raise FetchError(f"the video source answered {kind}, not a video")
+
+
+def _check_identity(response: httpx.Response) -> None:
+    """A body compressed in transit (though we asked for identity) is not the file's bytes."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in {"", "identity"}:
+        raise FetchError(f"the video source sent the video {encoding}-encoded")

@@ -89,8 +89,11 @@ class UploadJournal:
                 )
             )
 
-    def part_done(self, task: ArchiveTask, part: UploadedPart, *, total: int | None) -> None:
-        """Write the part down, renew the lease and tell the event feed, in one transaction."""
+    def part_done(
+        self, task: ArchiveTask, part: UploadedPart, *, progress: tuple[int, int | None] | None
+    ) -> None:
+        """Write the part down and renew the lease in one transaction; with ``progress``
+        (bytes stored, of the whole), tell the event feed in the same transaction."""
         now = clock.now()
         with self._db.transaction() as conn:
             conn.execute(
@@ -100,14 +103,9 @@ class UploadJournal:
                 etag=part.etag,
                 size_bytes=part.size,
             )
-            done = conn.fetch_one("journaled_bytes", job_id=task.job_id)
-            events.append(
-                conn,
-                task.job_id,
-                "archive.progress",
-                bytes=int(done["bytes"] or 0) if done else 0,
-                total=total,
-            )
+            if progress is not None:
+                done, total = progress
+                events.append(conn, task.job_id, "archive.progress", bytes=done, total=total)
             self._check(
                 conn.execute(
                     "renew_archive_lease",

@@ -55,6 +55,8 @@ log = structlog.get_logger(__name__)
 
 #: Retries go on, at most this far apart, until the provider's link dies.
 _MAX_BACKOFF = 600.0
+#: Seconds between two archive.progress events of one archive.
+_PROGRESS_EVERY = 1.0
 #: How long before the link's deadline the last retry is made.
 _LAST_TRY = timedelta(seconds=30)
 
@@ -249,10 +251,20 @@ class ArchiveWorker:
         def on_start(upload_id: str) -> None:
             self._journal.started(task, upload_id, part_size)
 
+        stored = [resume.offset if resume else 0]
+        told_at = [-_PROGRESS_EVERY]
+
         def on_part(part: UploadedPart) -> None:
             if resume is None and part.number == 1:
                 self._journal.source_seen(task, opened[0].validator if opened else None)
-            self._journal.part_done(task, part, total=opened[0].length if opened else None)
+            stored[0] += part.size
+            total = opened[0].length if opened else None
+            # Every part is journaled; the event feed hears at most once a second (and of
+            # the last part), which is all a progress bar needs.
+            tell = time.monotonic() - told_at[0] >= _PROGRESS_EVERY or stored[0] == total
+            if tell:
+                told_at[0] = time.monotonic()
+            self._journal.part_done(task, part, progress=(stored[0], total) if tell else None)
             if self._stopping.is_set():
                 raise UploadPaused("stopping at a part boundary; the upload will be resumed")
 

@@ -230,9 +230,6 @@ ON CONFLICT (job_id, part_number) DO UPDATE SET etag = :etag, size_bytes = :size
 SELECT part_number, etag, size_bytes FROM upload_parts WHERE job_id = :job_id
 ORDER BY part_number;
 
--- name: journaled_bytes
-SELECT SUM(size_bytes) AS bytes FROM upload_parts WHERE job_id = :job_id;
-
 -- name: clear_journal
 DELETE FROM upload_parts WHERE job_id = :job_id;
 
