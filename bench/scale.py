@@ -12,6 +12,7 @@ memory (``VmHWM``) of every process and the database's bytes per job come with i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sqlite3
@@ -194,6 +195,9 @@ def _round(options: Options, size: int) -> _Round:
             httpx.patch(
                 f"{simulator_url}/_simulator/config", json={"duplicate_callbacks": 1}, timeout=10
             ).raise_for_status()
+            # This process ran earlier scenarios and rounds: count only this round's share.
+            own_cpu_before = archive_proc.cpu_seconds(os.getpid()) or 0.0
+            _reset_own_peak_rss()
             started = time.monotonic()
             _submit(Settings.from_env(env), size)
             submitted = time.monotonic()
@@ -212,6 +216,9 @@ def _round(options: Options, size: int) -> _Round:
             cpu = {
                 name: archive_proc.cpu_seconds(pid) if pid else None for name, pid in pids.items()
             }
+            cpu["submitter (this process)"] = (
+                archive_proc.cpu_seconds(os.getpid()) or 0.0
+            ) - own_cpu_before
             stats = httpx.get(f"{simulator_url}/_simulator/stats", timeout=30).json()
             processes.stop(receiver)
         return _audit(
@@ -246,6 +253,12 @@ def _env(
         "EVOLINK_API_KEY": _API_KEY,
         "EVOLINK_BASE_URL": f"http://127.0.0.1:{simulator_port}",
     }
+
+
+def _reset_own_peak_rss() -> None:
+    """Start this process's VmHWM afresh ("5" to clear_refs), so a round's peak is its own."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _submit(settings: Settings, size: int) -> None:
