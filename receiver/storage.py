@@ -170,7 +170,12 @@ class ObjectStore:
         return str(response.get("ETag", ""))
 
     def uploaded_parts(self, key: str, upload_id: str) -> dict[int, str] | None:
-        """The parts the store holds for an open upload (number -> ETag); None if it is gone."""
+        """The parts the store holds for an open upload (number -> ETag).
+
+        None when the upload is gone, or when we may not list it (no
+        ``s3:ListMultipartUploadParts``): either way it cannot be resumed. Any other failure
+        (the store is down) raises, so that the upload and its journal wait for a retry.
+        """
         parts: dict[int, str] = {}
         marker = 0
         while True:
@@ -179,7 +184,7 @@ class ObjectStore:
                     Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker
                 )
             except ClientError as exc:
-                if _code(exc) in {"NoSuchUpload", "404"}:
+                if _code(exc) in {"NoSuchUpload", "404", "AccessDenied", "403"}:
                     return None
                 raise _wrap(exc, "listing an upload's parts") from exc
             except BotoCoreError as exc:

@@ -43,13 +43,9 @@ class UploadJournal:
             return None
         with self._db.reading() as conn:
             rows = conn.fetch_all("journaled_parts", job_id=task.job_id)
-        try:
-            held = self._store.uploaded_parts(key, task.upload_id)
-        except StorageError as exc:
-            # Not allowed to list parts (s3:ListMultipartUploadParts), or the store is out:
-            # resuming blind could store a wrong file, so this attempt starts afresh.
-            log.warning("archive.cannot_resume", upload_id=task.upload_id, error=exc.message)
-            held = None
+        # None when the upload is gone or may not be listed: resuming blind could store a
+        # wrong file, so it starts afresh. A store that is down raises: the journal waits.
+        held = self._store.uploaded_parts(key, task.upload_id)
         parts: list[UploadedPart] = []
         if held is not None and task.part_size == part_size:
             for row in rows:

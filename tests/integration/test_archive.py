@@ -561,6 +561,43 @@ def test_a_store_outage_during_a_part_is_waited_out_holding_the_bytes(
     worker.stop()
 
 
+def test_a_store_still_down_when_the_retry_comes_keeps_the_journal(
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    source: tuple[Source, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    src, url = source
+    job_id = completed_job(worker_db, url)
+    complete, list_parts = store.complete_upload, store.uploaded_parts
+    down = StorageError("S3 store failed while completing an upload: connection refused")
+    completions, listings = [down], [down]
+
+    def flaky_complete(*args: Any) -> str:
+        if completions:
+            raise completions.pop()
+        return complete(*args)
+
+    def flaky_list(*args: Any) -> dict[int, str] | None:
+        if listings:
+            raise listings.pop()
+        return list_parts(*args)
+
+    monkeypatch.setattr(store, "complete_upload", flaky_complete)
+    monkeypatch.setattr(store, "uploaded_parts", flaky_list)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    for _ in range(3):  # completing fails; the retry finds the store still down; then it is back
+        run_sql(
+            worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now())
+        )
+        assert worker.run_once()
+    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert src.hits == 1  # the parts and their journal outlived the outage: no second download
+    assert store.open_uploads() == []
+    worker.stop()
+
+
 def test_a_failed_completion_is_retried_without_downloading_again(
     s3_settings: Settings,
     store: ObjectStore,
