@@ -8,6 +8,7 @@ Identifiers are a prefix plus 26 Crockford base32 characters, time-ordered like 
 
 from __future__ import annotations
 
+import base64
 import secrets
 import time
 from datetime import UTC, datetime
@@ -15,7 +16,8 @@ from datetime import UTC, datetime
 __all__ = ["from_db", "new_id", "now", "to_db"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+#: RFC 4648 base32 digits to Crockford's, lower case (ids are written in lower case).
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.lower().encode())
 
 
 def now() -> datetime:
@@ -25,7 +27,10 @@ def now() -> datetime:
 def to_db(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; use an aware UTC datetime")
-    return moment.astimezone(UTC).strftime(_FORMAT)
+    # The text strftime("%Y-%m-%dT%H:%M:%S.%fZ") gives, at a fraction of its cost (several
+    # of these are written per callback).
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return f"{naive.isoformat(timespec='microseconds')}Z"
 
 
 def from_db(text: str) -> datetime:
@@ -37,8 +42,7 @@ def from_db(text: str) -> datetime:
 def new_id(prefix: str) -> str:
     """``prefix_`` + 48 bits of milliseconds + 80 random bits, base32: sortable by creation."""
     value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return f"{prefix}_{''.join(reversed(chars)).lower()}"
+    # 26 characters of 5 bits are 130 bits: the 128-bit value shifted into 17 bytes so that
+    # base32's groups, taken from the top, fall on the same bits as the characters do.
+    text = base64.b32encode((value << 6).to_bytes(17, "big"))[:26]
+    return f"{prefix}_{text.translate(_TO_CROCKFORD).decode('ascii')}"

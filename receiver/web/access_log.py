@@ -6,6 +6,7 @@ prints the path) is switched off and this middleware logs the route with the tok
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 
@@ -31,7 +32,9 @@ class AccessLogMiddleware:
         self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # With info lines filtered out (RECEIVER_LOG_LEVEL=warning), measuring and masking
+        # are skipped too: this runs for every callback.
+        if scope["type"] != "http" or not log.is_enabled_for(logging.INFO):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

@@ -10,11 +10,14 @@ waits on the network, well inside the provider's 10 s timeout.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+from collections.abc import Mapping
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import Scope
 
+from receiver import clock
+from receiver.config import Settings
 from receiver.context import Context
 from receiver.intake import (
     Admission,
@@ -33,8 +36,30 @@ from receiver.web.proxies import client_address
 __all__ = ["callback_endpoint"]
 
 
-class _TooLarge(Exception):
-    pass
+class _BodyRefused(Exception):
+    """The body did not arrive whole, in time and within the limit."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(rejection.message)
+        self.rejection = rejection
+
+    @classmethod
+    def too_large(cls, limit: int) -> _BodyRefused:
+        return cls(
+            Rejection(
+                reason="too_large", message=f"the body is over {limit} bytes", status_code=413
+            )
+        )
+
+    @classmethod
+    def disconnected(cls) -> _BodyRefused:
+        return cls(
+            Rejection(
+                reason="disconnected",
+                status_code=400,
+                message="the client left before sending the body",
+            )
+        )
 
 
 async def callback_endpoint(request: Request) -> JSONResponse:
@@ -42,38 +67,16 @@ async def callback_endpoint(request: Request) -> JSONResponse:
     provider_name = request.path_params["provider"]
     if provider_name not in PROVIDER_NAMES:
         return JSONResponse({"error": "not_found", "message": "no such callback route"}, 404)
-    limit = ctx.settings.max_body_bytes
-    delivery = IncomingDelivery(
-        provider=provider_name,
-        body=b"",
-        headers=dict(request.headers),
-        client_addr=client_address(
-            request.client.host if request.client else None,
-            request.headers.get("x-forwarded-for"),
-            ctx.settings.trusted_proxies,
-        ),
-    )
+    received_at = clock.now()
+    headers = _headers(request.scope)
+    body = b""
     verdict: Admission | Rejection
     try:
-        async with asyncio.timeout(ctx.settings.request_timeout):
-            body = await _read_body(request, limit)
-    except TimeoutError:
-        verdict = Rejection(
-            reason="timeout", message="the body did not arrive in time", status_code=408
-        )
-    except _TooLarge:
-        verdict = Rejection(
-            reason="too_large", message=f"the body is over {limit} bytes", status_code=413
-        )
-    except ClientDisconnect:
-        verdict = Rejection(
-            reason="disconnected",
-            status_code=400,
-            message="the client left before sending the body",
-        )
+        body = await _read_body(request, headers, ctx.settings)
+    except _BodyRefused as refused:
+        verdict = refused.rejection
     else:
-        delivery = dataclasses.replace(delivery, body=body)
-        content_type = request.headers.get("content-type", "application/json")
+        content_type = headers.get("content-type", "application/json")
         if "json" not in content_type.lower():
             verdict = Rejection(
                 reason="wrong_content_type",
@@ -92,6 +95,18 @@ async def callback_endpoint(request: Request) -> JSONResponse:
                 # A job first heard of through an unbound URL is confirmed whenever we can.
                 confirm_external=provider.has_credentials,
             )
+    client = request.scope.get("client")
+    delivery = IncomingDelivery(
+        provider=provider_name,
+        body=body,
+        headers=headers,
+        client_addr=client_address(
+            client[0] if client else None,
+            headers.get("x-forwarded-for"),
+            ctx.settings.trusted_proxies,
+        ),
+        received_at=received_at,
+    )
 
     committer: GroupCommitter = request.app.state.committer
     order = verdict.job_id if isinstance(verdict, Admission) and verdict.job_id else ""
@@ -103,16 +118,40 @@ async def callback_endpoint(request: Request) -> JSONResponse:
     return _answer(result)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name, the first of repeated ones winning.
+
+    Built straight from the ASGI scope: Starlette's ``Headers`` mapping searches the whole
+    list on every lookup, and this runs for every callback.
+    """
+    return {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in reversed(scope["headers"])
+    }
+
+
+async def _read_body(request: Request, headers: Mapping[str, str], settings: Settings) -> bytes:
+    """The body, read within the size and time limits."""
+    limit = settings.max_body_bytes
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _TooLarge()
-    return bytes(body)
+        raise _BodyRefused.too_large(limit)
+    try:
+        async with asyncio.timeout(settings.request_timeout):
+            body = bytearray()
+            while True:
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    raise _BodyRefused.disconnected()
+                body += message.get("body", b"")
+                if len(body) > limit:
+                    raise _BodyRefused.too_large(limit)
+                if not message.get("more_body", False):
+                    return bytes(body)
+    except TimeoutError:
+        raise _BodyRefused(
+            Rejection(reason="timeout", message="the body did not arrive in time", status_code=408)
+        ) from None
 
 
 def _answer(result: IntakeResult) -> JSONResponse:

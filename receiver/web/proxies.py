@@ -8,6 +8,7 @@ written by the client itself and proves nothing.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -27,7 +28,7 @@ def _trusted(
 def client_address(
     peer: str | None, forwarded_for: str | None, trusted: Sequence[str]
 ) -> str | None:
-    networks = [ipaddress.ip_network(item) for item in trusted]
+    networks = _networks(tuple(trusted))
     if peer is None or not networks or not _trusted(peer, networks) or not forwarded_for:
         return peer
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
@@ -38,6 +39,14 @@ def client_address(
         if not _trusted(hop, networks):
             return hop
     return hops[0] if hops else peer
+
+
+@functools.cache
+def _networks(
+    trusted: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    # Asked on every request, with the same few settings every time.
+    return tuple(ipaddress.ip_network(item) for item in trusted)
 
 
 def _is_ip(text: str) -> bool:

@@ -87,3 +87,45 @@ def test_a_stopped_committer_refuses_work(db: Database) -> None:
             await committer.run(insert("job_late"))
 
     asyncio.run(main())
+
+
+def counted(db: Database) -> list[int]:
+    """A counter of ``db``'s write transactions from now on."""
+    commits = [0]
+    original = db.transaction
+
+    def counting_transaction() -> AbstractContextManager[Connection]:
+        commits[0] += 1
+        return original()
+
+    db.transaction = counting_transaction  # type: ignore[method-assign]
+    return commits
+
+
+def test_a_unit_close_behind_joins_the_commit_under_way(db: Database) -> None:
+    committer = GroupCommitter(db, gap=0.5, linger=5.0)
+    committer.start()
+
+    commits = counted(db)
+
+    async def main() -> list[str]:
+        first = asyncio.ensure_future(committer.run(insert("job_first")))
+        await asyncio.sleep(0.05)  # well inside the gap
+        second = await committer.run(insert("job_second"))
+        return [await first, second]
+
+    assert asyncio.run(main()) == ["job_first", "job_second"]
+    committer.stop()
+    assert commits == [1]  # one transaction carried both
+
+
+def test_a_lone_unit_waits_for_the_gap_not_the_linger(db: Database) -> None:
+    committer = GroupCommitter(db, gap=0.01, linger=60.0)
+    committer.start()
+
+    async def main() -> str:
+        # Were the thread to wait out the linger, this would time out.
+        return await asyncio.wait_for(committer.run(insert("job_alone")), timeout=30)
+
+    assert asyncio.run(main()) == "job_alone"
+    committer.stop()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from receiver.config import Secret
 from receiver.errors import TokenError, TokenExpired
@@ -61,3 +62,23 @@ def test_expired_token_is_its_own_error() -> None:
     time.sleep(2.1)
     with pytest.raises(TokenExpired):
         signer.verify(token, provider="evolink")
+
+
+def test_the_verifier_accepts_exactly_what_the_serializer_would() -> None:
+    # Verification derives the keys and picks the digest itself (it runs for every
+    # callback); tokens minted by a plain itsdangerous serializer with our salt must pass,
+    # compressed payloads included, and tokens under another salt or key must not.
+    plain = URLSafeTimedSerializer(NEW.reveal(), salt="receiver.callback.v1")
+    compressed = plain.dumps({"p": "evolink", "l": "x" * 300})
+    assert compressed.startswith(".")
+    signer = CallbackSigner([NEW, OLD], max_age=60)
+    assert signer.verify(compressed, provider="evolink").label == "x" * 300
+    assert signer.verify(plain.dumps({"p": "kling", "j": "job_7"}), provider="kling").job_id == (
+        "job_7"
+    )
+    for stranger in (
+        URLSafeTimedSerializer(NEW.reveal(), salt="another.salt"),
+        URLSafeTimedSerializer("another-key-0123456789", salt="receiver.callback.v1"),
+    ):
+        with pytest.raises(TokenError, match="not signed"):
+            signer.verify(stranger.dumps({"p": "evolink", "j": "job_1"}), provider="evolink")

@@ -20,6 +20,10 @@ VALUES (:id, :provider, :model, :prompt, :params, :status, :now, :now);
 -- name: get_job
 SELECT * FROM jobs WHERE id = :id;
 
+-- name: get_job_state
+-- What a callback needs to know of its job, and nothing more: read on every delivery.
+SELECT id, status, task_id FROM jobs WHERE id = :id;
+
 -- name: get_job_by_task
 SELECT * FROM jobs WHERE provider = :provider AND task_id = :task_id;
 
