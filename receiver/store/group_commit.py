@@ -5,8 +5,7 @@ fsync under a database-wide write lock, so one commit per callback caps the inta
 below what the provider can send. Here one thread runs the units queued by request
 handlers back to back inside a single transaction (should one fail, the batch is run again
 with each unit in a savepoint of its own, so that only the failing one is undone), commits
-once, and only then hands each handler its result. Under load the thread waits a fraction
-of a millisecond for units that follow close behind, so that more of them share a commit.
+once, and only then hands each handler its result.
 No answer leaves before its unit is committed: the guarantee is unchanged, the fsync is
 shared.
 """
@@ -17,7 +16,6 @@ import asyncio
 import contextlib
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,24 +40,9 @@ class _Unit:
 
 
 class GroupCommitter:
-    """Runs units of work from any event loop in shared transactions on one thread.
-
-    ``max_batch`` units at most share a commit; see :meth:`_gather` for ``gap`` and
-    ``linger`` (seconds).
-    """
-
-    def __init__(
-        self,
-        db: Database,
-        *,
-        max_batch: int = 128,
-        gap: float = 0.0003,
-        linger: float = 0.003,
-    ) -> None:
+    def __init__(self, db: Database, *, max_batch: int = 128) -> None:
         self._db = db
         self._max_batch = max_batch
-        self._gap = gap
-        self._linger = linger
         self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._running = False
@@ -105,34 +88,17 @@ class GroupCommitter:
             if first is None:
                 return
             batch = [first]
-            stopping = self._gather(batch)
+            while len(batch) < self._max_batch:
+                try:
+                    unit = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if unit is None:
+                    stopping = True
+                    break
+                batch.append(unit)
             batch.sort(key=lambda unit: unit.order)
             self._commit(batch)
-
-    def _gather(self, batch: list[_Unit]) -> bool:
-        """Add to ``batch`` what is queued, and what follows close behind; True to stop.
-
-        A commit costs far more than the units it carries (every page the batch touched is
-        written to the log, then synced), so under load it pays to wait a moment for the
-        next unit. Waiting stops at the first pause longer than ``gap``, so a lone callback
-        is held back by ``gap`` at most, and after ``linger`` at the latest.
-        """
-        deadline = time.monotonic() + self._linger
-        while len(batch) < self._max_batch:
-            try:
-                unit = self._queue.get_nowait()
-            except queue.Empty:
-                wait = min(self._gap, deadline - time.monotonic())
-                if wait <= 0:
-                    return False
-                try:
-                    unit = self._queue.get(timeout=wait)
-                except queue.Empty:
-                    return False
-            if unit is None:
-                return True
-            batch.append(unit)
-        return False
 
     def _together(self, batch: list[_Unit]) -> list[tuple[_Unit, bool, Any]]:
         """The batch in one transaction; units that fail are set apart and tried alone.
