@@ -152,6 +152,37 @@ def test_parts_are_sent_while_the_next_is_read_with_a_bounded_number_in_flight(
     assert journaled == [1, 2, 3, 4, 5, 6]  # reported in order, each once
 
 
+@pytest.mark.parametrize("in_flight", [1, 2])
+def test_part_buffers_are_reused_but_never_while_their_part_is_on_its_way(
+    store: ObjectStore, monkeypatch: pytest.MonkeyPatch, in_flight: int
+) -> None:
+    data = video(31 * MiB, seed=11)
+    original = store.upload_part
+    buffers: set[int] = set()
+    sent: list[bytes] = []
+
+    def slow_upload_part(
+        key: str, upload_id: str, number: int, body: bytes | bytearray
+    ) -> UploadedPart:
+        buffers.add(id(body))
+        before = bytes(body)
+        time.sleep(0.1)  # the reader fills the next parts meanwhile
+        assert bytes(body) == before  # nobody wrote into a part on its way
+        sent.append(before)
+        return original(key, upload_id, number, body)
+
+    monkeypatch.setattr(store, "upload_part", slow_upload_part)
+    stored = upload_stream(
+        store, "t/reused.mp4", chunks(data, size=700_000), part_size=5 * MiB, in_flight=in_flight
+    )
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert digest_of(store, "t/reused.mp4") == stored.sha256
+    assert b"".join(sent) == data
+    # Seven parts from in_flight + 1 buffers, the last part's cut short in place.
+    assert len(sent) == 7
+    assert len(buffers) <= in_flight + 1
+
+
 @pytest.mark.parametrize(("size", "in_flight"), [(5 * MiB, 1), (10 * MiB, 2), (10 * MiB, 1)])
 def test_a_file_of_whole_parts_gets_no_empty_last_part(
     store: ObjectStore, size: int, in_flight: int

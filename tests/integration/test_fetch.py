@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
-from collections.abc import Iterator
+import random
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from receiver.archive.fetch import FetchPolicy, guarded_client, stream_video
 from receiver.errors import FetchError, LinkExpired, UnsafeURL
-from tests.servers import run_server
+from tests.servers import run_server, self_signed
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +69,43 @@ async def compressing(request: Request) -> Response:
     return Response(VIDEO, media_type="video/mp4")
 
 
+#: Large enough that most of it is read from the socket past what came with the headers.
+BIG = VIDEO + random.Random(7).randbytes(3 * 1024 * 1024)
+
+
+async def big(_request: Request) -> Response:
+    return Response(BIG, media_type="video/mp4")
+
+
+async def _pieces(data: bytes, *, then_wait: float = 0.0) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), 128 * 1024):
+        yield data[start : start + 128 * 1024]
+    await asyncio.sleep(then_wait)
+
+
+async def chunked(_request: Request) -> Response:
+    """No Content-Length: the body is framed by chunked transfer encoding."""
+    return StreamingResponse(_pieces(BIG), media_type="video/mp4")
+
+
+async def cut_short(_request: Request) -> Response:
+    """Announces the whole video, sends its first MiB, and closes the connection."""
+    return StreamingResponse(
+        _pieces(BIG[: 1024 * 1024]),
+        media_type="video/mp4",
+        headers={"content-length": str(len(BIG))},
+    )
+
+
+async def stalling(_request: Request) -> Response:
+    """Announces the whole video, sends its first MiB, then goes quiet."""
+    return StreamingResponse(
+        _pieces(BIG[: 1024 * 1024], then_wait=3.0),
+        media_type="video/mp4",
+        headers={"content-length": str(len(BIG))},
+    )
+
+
 async def error_page(_request: Request) -> Response:
     return Response(b"<html>oops</html>" * 100, media_type="text/html")
 
@@ -85,6 +125,10 @@ def server() -> Iterator[str]:
             Route("/lying.mp4", lying),
             Route("/gz.mp4", compressing),
             Route("/error.mp4", error_page),
+            Route("/big.mp4", big),
+            Route("/chunked.mp4", chunked),
+            Route("/cut.mp4", cut_short),
+            Route("/stalling.mp4", stalling),
             Route("/expired.mp4", expired),
         ]
     )
@@ -149,3 +193,46 @@ def test_an_error_page_served_with_200_is_not_a_video(server: str) -> None:
 def test_a_403_from_the_source_means_the_link_expired(server: str) -> None:
     with guarded_client(POLICY, timeout=5) as client, pytest.raises(LinkExpired):
         b"".join(stream_video(client, f"{server}/expired.mp4", POLICY))
+
+
+@pytest.mark.parametrize("path", ["big.mp4", "chunked.mp4"])
+def test_a_large_body_arrives_whole_and_in_order_however_it_is_framed(
+    server: str, path: str
+) -> None:
+    # With a Content-Length the body is read from the socket past the parser; chunked
+    # transfer encoding goes through the parser all the way.
+    with guarded_client(POLICY, timeout=5) as client:
+        pieces = list(stream_video(client, f"{server}/{path}", POLICY))
+        assert b"".join(pieces) == BIG
+        assert len(pieces) > 1
+        # The connection that was read past its parser is never handed out again.
+        assert b"".join(stream_video(client, f"{server}/v.mp4", POLICY)) == VIDEO[:112]
+
+
+def test_a_body_cut_short_by_the_source_is_a_failed_download(server: str) -> None:
+    with guarded_client(POLICY, timeout=5) as client, pytest.raises(FetchError) as failed:
+        b"".join(stream_video(client, f"{server}/cut.mp4", POLICY))
+    assert failed.value.message.startswith("download failed")
+    assert not failed.value.permanent  # retried (and resumed) like any dropped download
+
+
+def test_a_source_gone_quiet_mid_body_times_out(server: str) -> None:
+    with guarded_client(POLICY, timeout=0.5) as client, pytest.raises(FetchError) as failed:
+        b"".join(stream_video(client, f"{server}/stalling.mp4", POLICY))
+    assert failed.value.message.startswith("download failed: ReadTimeout")
+    assert not failed.value.permanent
+
+
+def test_a_large_body_over_https_arrives_whole_and_decrypted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sources are https in production: past the parser, the body must come off the TLS
+    # layer, never the raw connection underneath it.
+    cert, key = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trusted by the client's SSL context
+    app = Starlette(routes=[Route("/big.mp4", big)])
+    with run_server(app, tls=(cert, key)) as base, guarded_client(POLICY, timeout=5) as client:
+        assert base.startswith("https://")
+        pieces = list(stream_video(client, f"{base}/big.mp4", POLICY))
+    assert b"".join(pieces) == BIG
+    assert len(pieces) > 1
