@@ -143,6 +143,11 @@ class StorageError(ReceiverError):
     """The object store failed."""
 
 
+class UploadGone(StorageError):
+    """The multipart upload no longer exists (aborted by another worker, or by a lifecycle
+    rule): no wait brings it back, the archive must start a new one."""
+
+
 class ObjectConflict(StorageError):
     """A different object already sits under the asset's key: reported, never overwritten."""
 

@@ -33,7 +33,7 @@ from botocore.httpsession import URLLib3Session
 from botocore.utils import get_environ_proxies
 
 from receiver.config import Settings
-from receiver.errors import StorageError
+from receiver.errors import StorageError, UploadGone
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -202,7 +202,8 @@ class ObjectStore:
             try:
                 response = self._parts.send(AWSRequest(method="PUT", url=url, data=data).prepare())
             except (BotoConnectionError, HTTPClientError) as exc:
-                failure, retry = f"{type(exc).__name__}: {_without_query(str(exc))}", True
+                code, retry = "", True
+                failure = f"{type(exc).__name__}: {_without_query(str(exc))}"
             else:
                 etag = response.headers.get("ETag")
                 if response.status_code == 200 and etag:
@@ -214,7 +215,10 @@ class ObjectStore:
                 retry = response.status_code in _RETRY_STATUSES or code in _RETRY_CODES
             if not retry or attempt == _PART_ATTEMPTS:
                 # Not chained: botocore's exceptions quote the URL, signature and all.
-                raise StorageError(f"S3 store failed while uploading a part: {failure}")
+                gone = not retry and code == "NoSuchUpload"
+                raise (UploadGone if gone else StorageError)(
+                    f"S3 store failed while uploading a part: {failure}"
+                )
             time.sleep(min(_MAX_RETRY_DELAY, random.random() * 2 ** (attempt - 1)))  # noqa: S311 - jitter
         raise AssertionError("unreachable")  # pragma: no cover
 

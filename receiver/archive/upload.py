@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from receiver.errors import FetchError, ObjectConflict, ReceiverError, StorageError
+from receiver.errors import FetchError, ObjectConflict, ReceiverError, StorageError, UploadGone
 from receiver.storage import ObjectExists, ObjectStore, UploadedPart
 
 __all__ = [
@@ -318,6 +318,8 @@ class _PipelinedSender:
         while True:
             try:
                 return self._store.upload_part(self._key, self._upload_id, number, data)
+            except UploadGone:
+                raise  # no wait brings it back
             except StorageError as exc:
                 if time.monotonic() + delay > give_up:
                     raise

@@ -629,6 +629,42 @@ def test_a_store_still_down_when_the_retry_comes_keeps_the_journal(
     worker.stop()
 
 
+def test_an_upload_aborted_under_a_part_fails_at_once_and_the_retry_starts_afresh(
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    source: tuple[Source, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another worker's sweep or a lifecycle rule may abort the upload: that is no outage to
+    # wait out (RECEIVER_STORE_PATIENCE is minutes), the attempt must end now.
+    src, url = source
+    job_id = completed_job(worker_db, url)
+    upload_part = store.upload_part
+    aborted: list[str] = []
+
+    def abort_before_the_second_part(key: str, upload_id: str, number: int, data: Any) -> Any:
+        if number == 2 and not aborted:
+            store.abort_upload(key, upload_id)
+            aborted.append(upload_id)
+        return upload_part(key, upload_id, number, data)
+
+    monkeypatch.setattr(store, "upload_part", abort_before_the_second_part)
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    with capture_logs() as logs:
+        assert worker.run_once()
+    events = [e["event"] for e in logs]
+    assert "archive.store_unavailable" not in events
+    task = row(worker_db, "get_archive_task", job_id)
+    assert task["state"] == "queued"
+    assert "NoSuchUpload" in str(task["last_error"])
+    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    assert worker.run_once()
+    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert store.open_uploads() == []
+    worker.stop()
+
+
 def test_a_failed_completion_is_retried_without_downloading_again(
     s3_settings: Settings,
     store: ObjectStore,
