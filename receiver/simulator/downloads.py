@@ -3,7 +3,8 @@
 Links are checked like a signed CDN URL (403 when tampered with, 410 once expired), bodies
 are streamed with ranges and ``If-Range`` support, and every answer is counted per task,
 because tests prove "one job, one download" by these counts: ``complete_downloads`` counts
-the bodies sent to the file's last byte, which a download cut off half-way never is.
+the bodies whose last byte was handed to the server, which a download cut off half-way
+never is.
 A CDN's bad days are knobs of the config: 500s (``video_fail_first``), bodies broken off
 half-way (``video_truncate_first``) and a slow trickle (``video_bytes_per_second``).
 """
@@ -123,20 +124,24 @@ def _stream(task: SimTask, byte_range: ByteRange | None) -> Response:
 async def _body(task: SimTask, start: int, end: int, *, cut_at: int | None) -> AsyncIterator[bytes]:
     """Bytes ``start`` to ``end`` of the video, faults applied; counted once sent to the end."""
     rate = task.config.video_bytes_per_second
+    step = max(1, int(rate * _TRICKLE_STEP)) if rate is not None else None
     stop = end if cut_at is None else cut_at
+    position = start
     # Generating a block costs CPU: off the event loop, as Starlette does for sync bodies.
     async for chunk in iterate_in_threadpool(task.video.iter_bytes(start, stop)):
-        if rate is None:
-            yield chunk
-            continue
-        step = max(1, int(rate * _TRICKLE_STEP))
-        for offset in range(0, len(chunk), step):
-            piece = chunk[offset : offset + step]
+        pieces = (
+            [chunk] if step is None else [chunk[o : o + step] for o in range(0, len(chunk), step)]
+        )
+        for piece in pieces:
+            position += len(piece)
+            if position == task.video.size:
+                # Counted as the file's last byte is handed to the server: a client that
+                # closes its connection once it holds every byte (the archiver reads the
+                # body off the socket and does) cancels this generator right after.
+                task.complete_downloads += 1
             yield piece
-            await anyio.sleep(len(piece) / rate)
+            if rate is not None:
+                await anyio.sleep(len(piece) / rate)
     if cut_at is not None:
         log.info("simulator.video_truncated", task_id=task.task_id, at=cut_at)
         raise SimulatedCutOff(f"simulated truncation of {task.task_id} at byte {cut_at}")
-    if end == task.video.size:
-        # Reached only once the last chunk was handed to the server: the whole file went out.
-        task.complete_downloads += 1
