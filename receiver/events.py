@@ -17,14 +17,19 @@ from receiver.store.records import Event
 
 __all__ = ["after", "append", "for_job"]
 
+# Built once: json.dumps with any option builds a new encoder per call, and events are
+# appended on every accepted callback.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
-def append(conn: Connection, job_id: str, type: str, **data: Any) -> None:
+
+def append(conn: Connection, job_id: str, type: str, *, at: str | None = None, **data: Any) -> None:
+    """Append an event; ``at``: its time as stored, when the caller has it at hand."""
     conn.execute(
         "insert_event",
         job_id=job_id,
         type=type,
-        data=json.dumps(data, separators=(",", ":"), default=str),
-        now=clock.to_db(clock.now()),
+        data=_ENCODER.encode(data),
+        now=at or clock.to_db(clock.now()),
     )
 
 

@@ -8,7 +8,6 @@ Sources: the Kling 3.0 Turbo page and ``shared/reference/provider-protocol.md``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from receiver.errors import ValidationError
-from receiver.providers.base import JobRequest, TaskSnapshot, TaskStatus
+from receiver.providers.base import JobRequest, TaskSnapshot, TaskStatus, decode_json_body
 from receiver.submission.shots import check_shots, shots_in_prompt
 
 __all__ = [
@@ -216,13 +215,7 @@ def parse_task(data: Any) -> TaskSnapshot:
 
 
 def parse_task_json(body: bytes) -> TaskSnapshot:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    except RecursionError:
-        raise ValueError("not JSON we accept: nested too deeply") from None
-    return parse_task(data)
+    return parse_task(decode_json_body(body))
 
 
 def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:

@@ -8,7 +8,6 @@ every assumption made where it is silent, is written down in ``docs/providers.md
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from receiver.errors import ValidationError
-from receiver.providers.base import JobRequest, TaskSnapshot, TaskStatus
+from receiver.providers.base import JobRequest, TaskSnapshot, TaskStatus, decode_json_body
 
 __all__ = [
     "ASPECT_RATIOS",
@@ -283,13 +282,7 @@ def parse_task(data: Any) -> TaskSnapshot:
 
 
 def parse_task_json(body: bytes) -> TaskSnapshot:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    except RecursionError:
-        raise ValueError("not JSON we accept: nested too deeply") from None
-    return parse_task(data)
+    return parse_task(decode_json_body(body))
 
 
 def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from receiver.context import Context
 from receiver.store.group_commit import GroupCommitter
 from receiver.web.access_log import AccessLogMiddleware
 from receiver.web.api import api_routes
-from receiver.web.callbacks import callback_endpoint
+from receiver.web.callbacks import CallbackRoutes
 from receiver.web.gallery import gallery_routes
 from receiver.web.jobs_api import job_routes
 from receiver.web.openapi import openapi_routes
@@ -79,7 +79,6 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
 
     app = Starlette(
         routes=[
-            Route("/callbacks/{provider}/{token}", callback_endpoint, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -89,7 +88,11 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
             *openapi_routes(),
             *gallery_routes(),
         ],
-        middleware=[Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies)],
+        middleware=[
+            Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies),
+            # The callback route, served in front of the router (see its docstring).
+            Middleware(CallbackRoutes),
+        ],
         lifespan=lifespan,
     )
     app.state.ctx = ctx

@@ -10,11 +10,12 @@ waits on the network, well inside the provider's 10 s timeout.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
+from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.types import Scope
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from receiver import clock
 from receiver.config import Settings
@@ -33,7 +34,10 @@ from receiver.providers import PROVIDER_NAMES
 from receiver.store.group_commit import GroupCommitter
 from receiver.web.proxies import client_address
 
-__all__ = ["callback_endpoint"]
+__all__ = ["CallbackRoutes"]
+
+# Starlette's own pattern for "/callbacks/{provider}/{token}".
+_ROUTE = re.compile(r"^/callbacks/([^/]+)/([^/]+)$")
 
 
 class _BodyRefused(Exception):
@@ -62,17 +66,50 @@ class _BodyRefused(Exception):
         )
 
 
-async def callback_endpoint(request: Request) -> JSONResponse:
-    ctx: Context = request.app.state.ctx
-    provider_name = request.path_params["provider"]
+class CallbackRoutes:
+    """ASGI middleware that answers ``/callbacks/{provider}/{token}`` itself.
+
+    This is the one route the provider hammers: Starlette's router, its exception
+    middleware and a ``Request``/``JSONResponse`` pair per call cost about as much CPU as
+    judging the callback does, so the route is served as bare ASGI in front of them, and
+    every other request goes on to ``app``. Starlette's server-error middleware still
+    wraps it: an unexpected exception is a 500, logged, as on every other route.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        matched = _ROUTE.match(scope["path"]) if scope["type"] == "http" else None
+        if matched is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await _send_json(
+                send,
+                405,
+                {"error": "method_not_allowed", "message": "callbacks are POSTed"},
+                allow=b"POST",
+            )
+            return
+        provider, token = matched.groups()
+        await _take_callback(scope, receive, send, provider, token)
+
+
+async def _take_callback(
+    scope: Scope, receive: Receive, send: Send, provider_name: str, token: str
+) -> None:
+    state = scope["app"].state
+    ctx: Context = state.ctx
     if provider_name not in PROVIDER_NAMES:
-        return JSONResponse({"error": "not_found", "message": "no such callback route"}, 404)
+        await _send_json(send, 404, {"error": "not_found", "message": "no such callback route"})
+        return
     received_at = clock.now()
-    headers = _headers(request.scope)
+    headers = _headers(scope)
     body = b""
     verdict: Admission | Rejection
     try:
-        body = await _read_body(request, headers, ctx.settings)
+        body = await _read_body(receive, headers, ctx.settings)
     except _BodyRefused as refused:
         verdict = refused.rejection
     else:
@@ -89,13 +126,13 @@ async def callback_endpoint(request: Request) -> JSONResponse:
             verdict = judge_callback(
                 ctx.signer,
                 provider,
-                request.path_params["token"],
+                token,
                 body,
                 confirm=ctx.settings.confirm_with_provider,
                 # A job first heard of through an unbound URL is confirmed whenever we can.
                 confirm_external=provider.has_credentials,
             )
-    client = request.scope.get("client")
+    client = scope.get("client")
     delivery = IncomingDelivery(
         provider=provider_name,
         body=body,
@@ -108,14 +145,14 @@ async def callback_endpoint(request: Request) -> JSONResponse:
         received_at=received_at,
     )
 
-    committer: GroupCommitter = request.app.state.committer
+    committer: GroupCommitter = state.committer
     order = verdict.job_id if isinstance(verdict, Admission) and verdict.job_id else ""
     result = await committer.run(lambda conn: record(conn, delivery, verdict), order=order)
     log_result(result, delivery)
-    worker = request.app.state.worker
+    worker = state.worker
     if worker is not None and result.outcome == DeliveryOutcome.ACCEPTED:
         worker.wake()
-    return _answer(result)
+    await _send_json(send, result.status_code, _answer(result))
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -130,7 +167,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     }
 
 
-async def _read_body(request: Request, headers: Mapping[str, str], settings: Settings) -> bytes:
+async def _read_body(receive: Receive, headers: Mapping[str, str], settings: Settings) -> bytes:
     """The body, read within the size and time limits."""
     limit = settings.max_body_bytes
     declared = headers.get("content-length")
@@ -140,7 +177,7 @@ async def _read_body(request: Request, headers: Mapping[str, str], settings: Set
         async with asyncio.timeout(settings.request_timeout):
             body = bytearray()
             while True:
-                message = await request.receive()
+                message = await receive()
                 if message["type"] == "http.disconnect":
                     raise _BodyRefused.disconnected()
                 body += message.get("body", b"")
@@ -154,14 +191,19 @@ async def _read_body(request: Request, headers: Mapping[str, str], settings: Set
         ) from None
 
 
-def _answer(result: IntakeResult) -> JSONResponse:
+def _answer(result: IntakeResult) -> dict[str, Any]:
     if result.outcome == DeliveryOutcome.REJECTED:
         reason, _, message = (result.reason or "rejected").partition(": ")
-        return JSONResponse(
-            {"error": reason, "message": message or reason, "delivery_id": result.delivery_id},
-            result.status_code,
-        )
-    return JSONResponse(
-        {"outcome": result.outcome, "job_id": result.job_id, "delivery_id": result.delivery_id},
-        result.status_code,
-    )
+        return {"error": reason, "message": message or reason, "delivery_id": result.delivery_id}
+    return {"outcome": result.outcome, "job_id": result.job_id, "delivery_id": result.delivery_id}
+
+
+async def _send_json(
+    send: Send, status: int, payload: Mapping[str, Any], *, allow: bytes | None = None
+) -> None:
+    body = orjson.dumps(payload)
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if allow is not None:
+        headers.append((b"allow", allow))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

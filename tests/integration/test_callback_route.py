@@ -101,6 +101,21 @@ def test_status_codes_and_every_request_logged(route: Route) -> None:
     assert bytes(log[0]["body"]) == body()
 
 
+def test_only_a_post_to_the_exact_route_shape_is_a_callback(route: Route) -> None:
+    url = route.url(make_job(route.ctx.db))
+    wrong_method = route.http.get(url)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json()["error"] == "method_not_allowed"
+    assert route.post("/callbacks/evolink", body()).status_code == 404
+    assert route.post(url + "/more", body()).status_code == 404
+    # None of them was a callback: the delivery log holds callbacks only.
+    assert route.log() == []
+    answer = route.post(url, body())
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["outcome"] == "accepted"
+
+
 def test_an_unbound_url_cannot_move_a_job_submitted_here(route: Route) -> None:
     job_id = make_job(route.ctx.db)
     unbound = route.url(None)

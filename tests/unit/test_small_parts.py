@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from unittest import mock
 
 import pytest
 
@@ -38,6 +40,32 @@ def test_ids_sort_by_creation_and_are_unique() -> None:
 
     time.sleep(0.002)
     assert clock.new_id("job") > first
+
+
+def test_ids_are_the_time_and_random_bits_in_crockford_base32() -> None:
+    rng = random.Random(5)
+    for _ in range(2000):
+        millis, noise = rng.getrandbits(48), rng.getrandbits(80)
+        with (
+            mock.patch("receiver.clock.time.time", return_value=millis / 1000 + 0.0004),
+            mock.patch("receiver.clock.secrets.randbits", return_value=noise),
+        ):
+            made = clock.new_id("dlv")
+        value = (millis << 80) | noise
+        # The plain definition: 26 digits of 5 bits, most significant first.
+        digits = "0123456789abcdefghjkmnpqrstvwxyz"
+        expected = "".join(digits[(value >> (5 * i)) & 31] for i in reversed(range(26)))
+        assert made == f"dlv_{expected}"
+
+
+def test_timestamps_are_written_as_strftime_would_in_utc() -> None:
+    rng = random.Random(6)
+    zones = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+    for _ in range(2000):
+        moment = datetime(1990, 1, 1, tzinfo=UTC) + timedelta(microseconds=rng.getrandbits(50))
+        moment = moment.astimezone(rng.choice(zones))
+        expected = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert clock.to_db(moment) == expected
 
 
 def test_timestamps_round_trip_and_sort_as_text() -> None:

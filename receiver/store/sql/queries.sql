@@ -114,7 +114,6 @@ WHERE id = :id AND status = 'submitting';
 -- Compare-and-set: moves the job only if nobody moved it since we read :from.
 UPDATE jobs
 SET status = :to,
-    task_id = COALESCE(task_id, :task_id),
     provider_status = :provider_status,
     progress = COALESCE(:progress, progress),
     error_code = COALESCE(:error_code, error_code),
@@ -135,6 +134,11 @@ UPDATE jobs SET status = 'expired', attention = :attention, updated_at = :now
 WHERE id = :id AND status = 'completed';
 
 -- ───────────────────────────── deliveries ─────────────────────────────
+
+-- name: set_job_task_id
+-- A job whose task id was never written (its submission's answer was lost) learns it from
+-- a callback that its own token vouches for.
+UPDATE jobs SET task_id = :task_id WHERE id = :id AND task_id IS NULL;
 
 -- name: insert_delivery
 INSERT INTO deliveries (id, provider, source, job_id, task_id, provider_status, outcome, reason,
