@@ -291,7 +291,7 @@ def _reject_in(conn: Connection, delivery: IncomingDelivery, rejection: Rejectio
 
 def log_result(result: IntakeResult, delivery: IncomingDelivery) -> None:
     """One line (and one count) per delivery, after its transaction committed."""
-    metrics.CALLBACKS.labels(result.outcome.value, delivery.source).inc()
+    metrics.callback_counter(result.outcome.value, delivery.source).inc()
     if result.outcome == DeliveryOutcome.REJECTED:
         log.warning(
             "intake.rejected", reason=result.reason, job_id=result.job_id, source=delivery.source

@@ -7,6 +7,7 @@ the database at scrape time, so every replica reports the same truth about share
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -24,6 +25,7 @@ __all__ = [
     "DEADLINE_WARNINGS",
     "NOTIFICATIONS",
     "REGISTRY",
+    "callback_counter",
     "registry_for",
 ]
 
@@ -36,6 +38,14 @@ CALLBACKS = Counter(
     ["outcome", "source"],
     registry=REGISTRY,
 )
+
+
+@functools.cache
+def callback_counter(outcome: str, source: str) -> Counter:
+    """CALLBACKS for one outcome and source, looked up once (labels() locks and validates)."""
+    return CALLBACKS.labels(outcome, source)
+
+
 ARCHIVES = Counter(
     "receiver_archives",
     "Archive attempts by result (stored, retry, failed, expired).",

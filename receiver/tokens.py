@@ -10,10 +10,15 @@ all verify, so a key can be rotated without breaking callbacks already in flight
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.signer import HMACAlgorithm
 
 from receiver.config import Secret
 from receiver.errors import TokenError, TokenExpired
@@ -32,25 +37,48 @@ class CallbackClaims:
     label: str | None = None
 
 
+class _OneShotSHA1(HMACAlgorithm):
+    """HMAC-SHA1 in one OpenSSL call, not an hmac.HMAC object built per token."""
+
+    def __init__(self) -> None:
+        super().__init__(hashlib.sha1)
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, "sha1")
+
+
+class _PayloadJSON:
+    """itsdangerous's own compact JSON for minting; orjson for reading, on every callback."""
+
+    @staticmethod
+    def dumps(obj: Any) -> str:
+        return json.dumps(obj, separators=(",", ":"))
+
+    @staticmethod
+    def loads(text: str | bytes) -> Any:
+        return orjson.loads(text)
+
+
 class CallbackSigner:
     def __init__(self, keys: Sequence[Secret], *, max_age: float) -> None:
         if not keys:
             raise ValueError("at least one signing key is needed")
         # itsdangerous signs with the *last* key of the list and tries all of them.
         self._serializer = URLSafeTimedSerializer(
-            [key.reveal() for key in reversed(keys)], salt=_SALT
+            [key.reveal() for key in reversed(keys)], salt=_SALT, serializer=_PayloadJSON
         )
         # Every callback is verified. The serializer builds a signer per key and derives
-        # each key afresh on every call, and its default digest (a Python wrapper around
-        # SHA-1) sends hmac down its slow path. This signer is built once, holds the keys as
-        # the serializer's own signer derives them, and hands hmac OpenSSL's SHA-1 itself:
-        # the same algorithm and keys, so it accepts exactly the tokens the serializer does.
+        # each key afresh on every call, and its HMAC builds an hmac.HMAC object per token.
+        # This signer is built once, holds the keys as the serializer's own signer derives
+        # them, and computes HMAC-SHA1 in one call: the same algorithm and keys, so it
+        # accepts exactly the tokens the serializer does.
         signer = self._serializer.make_signer()
         self._verifier = TimestampSigner(
             [signer.derive_key(key) for key in self._serializer.secret_keys],
             salt=_SALT,
             key_derivation="none",
             digest_method=hashlib.sha1,
+            algorithm=_OneShotSHA1(),
         )
         self._max_age = max_age
 

@@ -184,7 +184,7 @@ def parse_task(data: Any) -> TaskSnapshot:
 
     Raises ``ValueError`` when ``data`` is not a task object at all.
     """
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise ValueError("expected a JSON object")
     task_id = data.get("id")
     if not isinstance(task_id, str) or not task_id or len(task_id) > 200:
@@ -222,7 +222,7 @@ def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:
     urls: list[str] = []
     results = data.get("results")
     if isinstance(results, list):
-        urls.extend(item for item in results if isinstance(item, str))
+        urls = [item for item in results if isinstance(item, str)]
     # Some public client code reads result_data[].video_url instead.
     result_data = data.get("result_data")
     if isinstance(result_data, list):
@@ -233,21 +233,31 @@ def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:
         )
     return tuple(
         dict.fromkeys(
-            url
-            for url in urls
-            if url.startswith(("http://", "https://")) and len(url) <= 4096 and _storable(url)
+            [
+                url
+                for url in urls
+                if url.startswith(("http://", "https://")) and len(url) <= 4096 and _storable(url)
+            ]
         )
     )
 
 
+_NOTHING: Mapping[str, Any] = {}
+
+
 def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    # JSON objects are dicts: the exact type test spares the ABC check, on every callback.
+    if type(value) is dict or isinstance(value, Mapping):
+        return value
+    return _NOTHING
 
 
 def _storable(text: str) -> bool:
     """Text every database can store: valid UTF-8 and no NUL (PostgreSQL refuses both)."""
     if "\x00" in text:
         return False
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -257,7 +267,7 @@ def _storable(text: str) -> bool:
 
 def _int_or_none(value: object, *, limit: int = 10**9) -> int | None:
     # Bounded: a huge number would overflow an INTEGER column, Infinity would not convert.
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None

@@ -40,7 +40,7 @@ class Connection:
 
     def __init__(self, raw: _Executes, queries: Queries) -> None:
         self._raw = raw
-        self._queries = queries
+        self._queries = queries.by_name
 
     def execute(self, query: str, **params: Any) -> int:
         """Run ``query``; the number of rows it changed."""

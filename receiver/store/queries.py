@@ -46,13 +46,14 @@ class Queries(Mapping[str, str]):
         override = sql_dir / f"queries.{dialect}.sql"
         if override.is_file():
             queries.update(parse_queries(override.read_text()))
-        self._queries = {name: to_dialect(sql, dialect) for name, sql in queries.items()}
+        #: The plain dict, for the connections that look a query up per statement.
+        self.by_name = {name: to_dialect(sql, dialect) for name, sql in queries.items()}
 
     def __getitem__(self, name: str) -> str:
-        return self._queries[name]
+        return self.by_name[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._queries)
+        return iter(self.by_name)
 
     def __len__(self) -> int:
-        return len(self._queries)
+        return len(self.by_name)
