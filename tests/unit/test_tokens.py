@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import time
+from typing import Any
+from unittest import mock
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 from receiver.config import Secret
 from receiver.errors import TokenError, TokenExpired
@@ -85,3 +89,65 @@ def test_the_verifier_accepts_exactly_what_the_serializer_would() -> None:
     ):
         with pytest.raises(TokenError, match="not signed"):
             signer.verify(stranger.dumps({"p": "evolink", "j": "job_1"}), provider="evolink")
+
+
+STRANGER = Secret("stranger-key-0123456789xyz")
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children),
+    max_leaves=6,
+)
+_payloads = st.one_of(
+    st.fixed_dictionaries(
+        {"p": st.sampled_from(["evolink", "kling"])},
+        optional={"j": st.text(max_size=30), "l": st.text(max_size=400) | st.integers()},
+    ),
+    _json_values,
+)
+
+
+def _mutate(token: str, how: str, at: int, text: str) -> str:
+    at %= len(token) + 1
+    if how == "flip" and at < len(token):
+        return token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1 :]
+    if how == "cut":
+        return token[:at]
+    if how == "insert":
+        return token[:at] + text + token[at:]
+    if how == "replace":
+        return text
+    return token
+
+
+def _verdict(verify: Any, token: str) -> tuple[str, Any]:
+    try:
+        return "ok", verify(token)
+    except (TokenExpired, SignatureExpired):
+        return "expired", None
+    except (TokenError, BadData):
+        return "bad", None
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(
+    payload=_payloads,
+    secret=st.sampled_from([NEW, OLD, STRANGER]),
+    salt=st.sampled_from(["receiver.callback.v1", "another.salt"]),
+    # Well clear of the one-hour limit, so that a clock tick between the two checks
+    # cannot make them disagree.
+    minted_ago=st.sampled_from([0, 60, 3000, 3700, 10**6, -60, -(10**6)]),
+    how=st.sampled_from(["none", "none", "flip", "cut", "insert", "replace"]),
+    at=st.integers(0, 300),
+    text=st.text(max_size=12),
+)
+def test_verification_agrees_with_itsdangerous_on_any_token(
+    *, payload: Any, secret: Secret, salt: str, minted_ago: int, how: str, at: int, text: str
+) -> None:
+    minter = URLSafeTimedSerializer(secret.reveal(), salt=salt)
+    with mock.patch("itsdangerous.timed.time.time", return_value=time.time() - minted_ago):
+        token = _mutate(minter.dumps(payload), how, at, text)
+    reference = URLSafeTimedSerializer([OLD.reveal(), NEW.reveal()], salt="receiver.callback.v1")
+    ours = CallbackSigner([NEW, OLD], max_age=3600)
+    expected = _verdict(lambda t: reference.loads(t, max_age=3600), token)
+    event(f"verdict: {expected[0]}")
+    assert _verdict(ours._unsign, token) == expected
