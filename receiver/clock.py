@@ -28,12 +28,19 @@ def now() -> datetime:
 def to_db(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; use an aware UTC datetime")
-    # The text strftime("%Y-%m-%dT%H:%M:%S.%fZ") gives, at a fraction of its cost (several
-    # of these are written per callback).
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    # isoformat ends in "+00:00" for UTC.
-    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+    # The text strftime("%Y-%m-%dT%H:%M:%S.%fZ") gives, at half its cost and two thirds of
+    # isoformat's (several of these are written per callback).
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 - the fastest way here
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+    )
 
 
 def from_db(text: str) -> datetime:
