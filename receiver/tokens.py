@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import hmac
+import json
 import time
 import zlib
 from collections.abc import Sequence
@@ -76,12 +77,13 @@ class CallbackSigner:
     def _unsign(self, token: str) -> Any:
         """What ``URLSafeTimedSerializer.loads(token, max_age)`` does, in one function.
 
-        Every callback is verified, and itsdangerous spends ~90k instructions on it through
-        its layers of signers, encoders and serializers; this takes a third of that. The
-        same steps on the same bytes: an HMAC-SHA1 over ``payload.timestamp`` under each
-        derived key, compared in constant time, then the timestamp's age, then the payload
-        (zlib-compressed when it starts with "."). A property test holds it to itsdangerous's
-        verdict on valid, tampered, expired, foreign and malformed tokens.
+        Every callback is verified, and itsdangerous spends ~99k instructions on it through
+        its layers of signers, encoders and serializers; this takes ~60k. The same steps on
+        the same bytes: an HMAC-SHA1 over ``payload.timestamp`` under each derived key,
+        compared in constant time, then the timestamp (at most 8 bytes) and its age, then
+        the payload (zlib-compressed when it starts with "."). A property test holds it to
+        itsdangerous's verdict on valid, tampered, expired and foreign tokens, and on
+        malformed ones that carry a valid signature.
         """
         signed, dot, signature = token.encode().rpartition(b".")
         if not dot:
@@ -99,17 +101,28 @@ class CallbackSigner:
         try:
             if not dot:
                 raise ValueError("no timestamp")
-            age = int(time.time()) - int.from_bytes(_b64decode(stamp), "big")
+            stamp_bytes = _b64decode(stamp)
+            if len(stamp_bytes) > 8:
+                raise ValueError("not a timestamp")
+            age = int(time.time()) - int.from_bytes(stamp_bytes, "big")
             if age > int(self._max_age) or age < 0:
                 raise TokenExpired(f"the callback token expired (older than {self._max_age:.0f} s)")
             if body.startswith(b"."):
-                return orjson.loads(zlib.decompress(_b64decode(body[1:])))
-            return orjson.loads(_b64decode(body))
-        except (ValueError, zlib.error):
+                return _json(zlib.decompress(_b64decode(body[1:])))
+            return _json(_b64decode(body))
+        except (ValueError, zlib.error, RecursionError):
             raise TokenError("the callback token has an unexpected shape") from None
 
     def callback_url(self, public_url: str, claims: CallbackClaims) -> str:
         return f"{public_url.rstrip('/')}/callbacks/{claims.provider}/{self.sign(claims)}"
+
+
+def _json(data: bytes) -> Any:
+    """orjson for speed; what it refuses (NaN, huge integers) is read as itsdangerous would."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data.decode("utf-8"))
 
 
 def _b64decode(data: bytes) -> bytes:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -242,7 +243,7 @@ def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
-_NOTHING: Mapping[str, Any] = {}
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

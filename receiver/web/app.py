@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -71,9 +70,6 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
         app.state.committer = committer
         if worker is not None:
             await run_in_threadpool(worker.start)
-        # What start-up built (some 50k objects) lives as long as the process: frozen, the
-        # collector's full passes (about one per 1,500 callbacks) no longer walk all of it.
-        gc.freeze()
         try:
             yield
         finally:

@@ -80,7 +80,7 @@ class CallbackRoutes:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        matched = _ROUTE.match(scope["path"]) if scope["type"] == "http" else None
+        matched = _ROUTE.match(_route_path(scope)) if scope["type"] == "http" else None
         if matched is None:
             await self.app(scope, receive, send)
             return
@@ -94,6 +94,15 @@ class CallbackRoutes:
             return
         provider, token = matched.groups()
         await _take_callback(scope, receive, send, provider, token)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path below the app's root_path, as Starlette's router matches it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
+        return path[len(root) :]
+    return path
 
 
 async def _take_callback(
@@ -175,15 +184,17 @@ async def _read_body(receive: Receive, headers: Mapping[str, str], settings: Set
         raise _BodyRefused.too_large(limit)
     task = asyncio.current_task()
     assert task is not None
-    expired = False
+    # Cancellations already requested before ours (a shutdown) are not ours to take back.
+    cancelling = task.cancelling()
+    expired = taken_back = False
 
     def expire() -> None:
         nonlocal expired
         expired = True
         task.cancel()
 
-    # asyncio.timeout's own mechanism (a timer that cancels the task, then uncancel), at
-    # a third of its cost: it runs for every callback.
+    # asyncio.timeout's own mechanism (a timer that cancels the task, then uncancel) at
+    # 1.4-2.5 us instead of 5 us: it runs for every callback.
     timer = asyncio.get_running_loop().call_later(settings.request_timeout, expire)
     try:
         body = bytearray()
@@ -198,15 +209,22 @@ async def _read_body(receive: Receive, headers: Mapping[str, str], settings: Set
                 return bytes(body)
     except asyncio.CancelledError:
         # Ours only if nobody else (a shutdown) cancelled the task too.
-        if expired and task.uncancel() == 0:
-            raise _BodyRefused(
-                Rejection(
-                    reason="timeout", message="the body did not arrive in time", status_code=408
-                )
-            ) from None
+        if expired:
+            taken_back = True
+            if task.uncancel() <= cancelling:
+                raise _BodyRefused(
+                    Rejection(
+                        reason="timeout",
+                        message="the body did not arrive in time",
+                        status_code=408,
+                    )
+                ) from None
         raise
     finally:
         timer.cancel()
+        if expired and not taken_back:
+            # The timer fired, yet the read ended some other way: take our cancel back.
+            task.uncancel()
 
 
 def _answer(result: IntakeResult) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Reading a callback's body within its limits: the time limit and cancellation."""
+"""The callback route's own parts: its path under a root path, and reading the body within
+its limits (the time limit and cancellation)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from starlette.types import Message
 
 from receiver.config import Settings
-from receiver.web.callbacks import _BodyRefused, _read_body
+from receiver.web.callbacks import _BodyRefused, _read_body, _route_path
 from tests.conftest import make_env
 
 
@@ -22,6 +23,17 @@ def _settings(tmp_path: Path) -> Settings:
 async def _never() -> Message:
     await asyncio.Event().wait()
     raise AssertionError("unreachable")
+
+
+def test_the_route_is_matched_below_the_root_path_as_starlette_does() -> None:
+    def scope(path: str, root: str = "") -> dict[str, object]:
+        return {"type": "http", "path": path, "root_path": root}
+
+    assert _route_path(scope("/callbacks/evolink/t")) == "/callbacks/evolink/t"
+    assert _route_path(scope("/rx/callbacks/evolink/t", "/rx")) == "/callbacks/evolink/t"
+    # A root path is a whole segment, and a path outside it is left alone.
+    assert _route_path(scope("/rxy/callbacks/evolink/t", "/rx")) == "/rxy/callbacks/evolink/t"
+    assert _route_path(scope("/callbacks/evolink/t", "/rx")) == "/callbacks/evolink/t"
 
 
 def test_a_body_in_pieces_is_joined(tmp_path: Path) -> None:
@@ -83,3 +95,20 @@ def test_a_shutdown_racing_the_timeout_still_cancels(tmp_path: Path) -> None:
             await reading
 
     asyncio.run(read())
+
+
+def test_a_cancellation_taken_earlier_does_not_turn_the_timeout_into_one(tmp_path: Path) -> None:
+    async def read() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.sleep(1)
+        # Swallowed without uncancel(): the task says it is still being cancelled once.
+        assert task.cancelling() == 1
+        with pytest.raises(_BodyRefused) as refused:
+            await _read_body(_never, {}, _settings(tmp_path))
+        assert task.cancelling() == 1
+        return refused.value.rejection.status_code
+
+    assert asyncio.run(read()) == 408

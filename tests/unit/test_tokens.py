@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 from unittest import mock
@@ -7,7 +8,7 @@ from unittest import mock
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, Signer, URLSafeTimedSerializer
 
 from receiver.config import Secret
 from receiver.errors import TokenError, TokenExpired
@@ -151,3 +152,42 @@ def test_verification_agrees_with_itsdangerous_on_any_token(
     expected = _verdict(lambda t: reference.loads(t, max_age=3600), token)
     event(f"verdict: {expected[0]}")
     assert _verdict(ours._unsign, token) == expected
+
+
+_b64 = st.binary(max_size=12).map(lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"="))
+_pieces = st.one_of(
+    _b64,
+    st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=10).map(str.encode),
+    st.sampled_from([b"", b".", b"..", b"!!", b"e30", b"bnVsbA", b"WzFd", b"eyJwIjoxfQ"]),
+    # A real timestamp, or one of up to 12 bytes, in base64.
+    st.integers(0, 2**96 - 1).map(lambda n: base64.urlsafe_b64encode(n.to_bytes(12, "big"))),
+    st.just(base64.urlsafe_b64encode(int(time.time()).to_bytes(4, "big")).rstrip(b"=")),
+)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(pieces=st.lists(_pieces, min_size=1, max_size=4), separators=st.lists(st.booleans()))
+def test_a_signed_token_with_any_inside_gets_itsdangerous_s_verdict(
+    pieces: list[bytes], separators: list[bool]
+) -> None:
+    # A valid signature over whatever lies inside (a missing, garbled or oversized
+    # timestamp, a payload that is not base64, zlib or JSON): past the signature check,
+    # both must still agree.
+    inner = b""
+    for number, piece in enumerate(pieces):
+        dot = separators[number] if number < len(separators) else True
+        inner += (b"." if dot and number else b"") + piece
+    token = Signer(NEW.reveal(), salt="receiver.callback.v1").sign(inner).decode()
+    reference = URLSafeTimedSerializer([OLD.reveal(), NEW.reveal()], salt="receiver.callback.v1")
+
+    def loads(token: str) -> Any:
+        try:
+            return reference.loads(token, max_age=3600)
+        except (ValueError, OverflowError, OSError) as exc:
+            # itsdangerous fails while raising SignatureExpired for a timestamp too far in
+            # the future to be a date: its verdict was "expired".
+            raise SignatureExpired("in the future") from exc
+
+    expected = _verdict(loads, token)
+    event(f"verdict: {expected[0]}")
+    assert _verdict(CallbackSigner([NEW, OLD], max_age=3600)._unsign, token) == expected

@@ -110,6 +110,11 @@ SET status = 'submit_failed', error_code = :error_code, error_message = :error_m
     updated_at = :now
 WHERE id = :id AND status = 'submitting';
 
+-- name: set_job_task_id
+-- A job whose task id was never written (its submission's answer was lost) learns it from
+-- a callback that its own token vouches for.
+UPDATE jobs SET task_id = :task_id WHERE id = :id AND task_id IS NULL;
+
 -- name: advance_job
 -- Compare-and-set: moves the job only if nobody moved it since we read :from.
 UPDATE jobs
@@ -134,11 +139,6 @@ UPDATE jobs SET status = 'expired', attention = :attention, updated_at = :now
 WHERE id = :id AND status = 'completed';
 
 -- ───────────────────────────── deliveries ─────────────────────────────
-
--- name: set_job_task_id
--- A job whose task id was never written (its submission's answer was lost) learns it from
--- a callback that its own token vouches for.
-UPDATE jobs SET task_id = :task_id WHERE id = :id AND task_id IS NULL;
 
 -- name: insert_delivery
 INSERT INTO deliveries (id, provider, source, job_id, task_id, provider_status, outcome, reason,
