@@ -262,15 +262,11 @@ def _reset_own_peak_rss() -> None:
 
 
 def _submit(settings: Settings, size: int) -> None:
-    ctx = Context(settings)
-    try:
-        with ThreadPoolExecutor(_SUBMITTERS) as pool:
-            for _ in pool.map(
-                lambda n: jobs.submit_job(ctx, JobRequest(prompt=f"scale clip {n}")), range(size)
-            ):
-                pass
-    finally:
-        ctx.close()
+    with Context(settings) as ctx, ThreadPoolExecutor(_SUBMITTERS) as pool:
+        for _ in pool.map(
+            lambda n: jobs.submit_job(ctx, JobRequest(prompt=f"scale clip {n}")), range(size)
+        ):
+            pass
 
 
 def _wait_stored(db_path: Path, size: int, receiver: object, log: Path) -> None:

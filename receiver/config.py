@@ -280,6 +280,9 @@ class Settings:
     lease_seconds: float = 120.0
     shutdown_timeout: float = 30.0
     watchdog_interval: float = 30.0
+    purge_interval: float = 600.0
+    deadline_check_interval: float = 60.0
+    notify_interval: float = 1.0
     part_size: int = 6 * 1024 * 1024
     parts_in_flight: int = 1
     store_patience: float = 300.0
@@ -402,6 +405,9 @@ class Settings:
             lease_seconds=env.duration("RECEIVER_LEASE_SECONDS", "120s"),
             shutdown_timeout=env.duration("RECEIVER_SHUTDOWN_TIMEOUT", "30s"),
             watchdog_interval=env.duration("RECEIVER_WATCHDOG_INTERVAL", "30s"),
+            purge_interval=env.duration("RECEIVER_PURGE_INTERVAL", "10m"),
+            deadline_check_interval=env.duration("RECEIVER_DEADLINE_CHECK_INTERVAL", "1m"),
+            notify_interval=env.duration("RECEIVER_NOTIFY_INTERVAL", "1s"),
             part_size=part_size,
             parts_in_flight=env.integer("RECEIVER_PARTS_IN_FLIGHT", 1),
             store_patience=env.duration("RECEIVER_STORE_PATIENCE", "5m"),

@@ -2,13 +2,15 @@
 
 Commands and the web app receive a :class:`Context` instead of reaching for globals. Each
 part is built on first use, so a command only needs the settings its parts need
-(``receiver jobs`` needs no S3 credentials, ``receiver serve`` needs no API key).
+(``receiver jobs`` needs no S3 credentials, ``receiver serve`` needs no API key). It is a
+context manager: ``with Context(settings) as ctx:`` closes what was built.
 """
 
 from __future__ import annotations
 
 import threading
 from functools import cached_property
+from types import TracebackType
 
 from receiver import providers
 from receiver.config import Settings
@@ -52,6 +54,17 @@ class Context:
             if name not in self._providers:
                 self._providers[name] = providers.build(name, self.settings)
             return self._providers[name]
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def close(self) -> None:
         for provider in self._providers.values():

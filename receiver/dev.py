@@ -191,8 +191,7 @@ def _demo(settings: Settings) -> None:
     from receiver.context import Context
     from receiver.providers.base import JobRequest
 
-    ctx = Context(settings)
-    try:
+    with Context(settings) as ctx:
         job = jobs.submit_job(ctx, JobRequest(prompt="A paper boat drifting down a rainy street"))
         print(
             f"demo job {job.id} submitted (task {job.task_id}); waiting for it to be stored ...",
@@ -214,5 +213,3 @@ def _demo(settings: Settings) -> None:
             f"sha256 {details.asset.sha256}\n  play it: {url}\n",
             file=sys.stderr,
         )
-    finally:
-        ctx.close()

@@ -15,7 +15,13 @@ from receiver import clock
 from receiver.store.database import Connection
 from receiver.store.records import Event
 
-__all__ = ["after", "append", "for_job"]
+__all__ = ["FINAL_EVENTS", "after", "append", "for_job"]
+
+#: The events that end a job: each is also written to the notification outbox
+#: (``notify_outbox``) in its own transaction, for :mod:`receiver.notify` to send.
+FINAL_EVENTS = frozenset(
+    {"asset.stored", "job.failed", "job.cancelled", "job.expired", "job.submit_failed"}
+)
 
 # Built once: json.dumps with any option builds a new encoder per call, and events are
 # appended on every accepted callback.
@@ -24,13 +30,15 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 def append(conn: Connection, job_id: str, type: str, *, at: str | None = None, **data: Any) -> None:
     """Append an event; ``at``: its time as stored, when the caller has it at hand."""
-    conn.execute(
-        "insert_event",
-        job_id=job_id,
-        type=type,
-        data=_ENCODER.encode(data),
-        now=at or clock.to_db(clock.now()),
+    now = at or clock.to_db(clock.now())
+    if type not in FINAL_EVENTS:
+        conn.execute("insert_event", job_id=job_id, type=type, data=_ENCODER.encode(data), now=now)
+        return
+    row = conn.fetch_one(
+        "insert_final_event", job_id=job_id, type=type, data=_ENCODER.encode(data), now=now
     )
+    assert row is not None
+    conn.execute("insert_outbox", seq=row["seq"], job_id=job_id, type=type, now=now)
 
 
 def for_job(conn: Connection, job_id: str) -> list[Event]:

@@ -1,12 +1,8 @@
-"""Periodic chores of a worker process, each on its own schedule, in one background thread.
+"""Periodic chores, each on its own schedule, in one background thread.
 
-- the watchdog (every ``RECEIVER_WATCHDOG_INTERVAL``): jobs whose callback is overdue are
-  asked about and recovered through the task API;
-- outbound notifications (every second): each job's final event, signed, to subscribers;
-- warning about archives whose link expires within ``RECEIVER_DEADLINE_WARNING`` (every
-  minute), once per job;
-- purging rejected deliveries older than ``RECEIVER_REJECTED_RETENTION`` (every 10 minutes),
-  so junk sent to the callback routes cannot grow the delivery log without bound.
+Which chores a process runs is decided in :mod:`receiver.runtime`; this module only runs
+them: every failure is logged and never fatal, and a chore whose time has come runs once
+even if it is late.
 """
 
 from __future__ import annotations
@@ -17,13 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
-
-from receiver.archive.deadlines import warn_near_deadlines
-from receiver.config import Settings
-from receiver.deliveries import purge_rejected
-from receiver.providers.base import Provider
-from receiver.store.database import Database
-from receiver.watchdog import Watchdog
 
 __all__ = ["Chore", "Housekeeper"]
 
@@ -39,29 +28,16 @@ class Chore:
 
 
 class Housekeeper:
-    def __init__(self, chores: list[Chore]) -> None:
+    """A thread that runs ``chores``; ``on_stop`` releases what they hold, once stopped."""
+
+    def __init__(
+        self, name: str, chores: list[Chore], *, on_stop: Callable[[], object] | None = None
+    ) -> None:
+        self.name = name
         self.chores = chores
+        self._on_stop = on_stop
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-
-    @classmethod
-    def for_worker(
-        cls, db: Database, settings: Settings, provider_for: Callable[[str], Provider]
-    ) -> Housekeeper:
-        watchdog = Watchdog(db, settings, provider_for)
-        return cls(
-            [
-                Chore("watchdog", settings.watchdog_interval, watchdog.run_once),
-                Chore(
-                    "purge_rejected", 600.0, lambda: purge_rejected(db, settings.rejected_retention)
-                ),
-                Chore(
-                    "deadline_warning",
-                    60.0,
-                    lambda: warn_near_deadlines(db, settings.deadline_warning),
-                ),
-            ]
-        )
 
     def run_due(self) -> None:
         """Run every chore whose time has come (each failure logged, never fatal)."""
@@ -76,13 +52,15 @@ class Housekeeper:
                 log.exception("housekeeping.failed", chore=chore.name)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="housekeeping", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._on_stop is not None:
+            self._on_stop()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():

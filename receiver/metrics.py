@@ -55,7 +55,8 @@ ARCHIVES = Counter(
 NOTIFICATIONS = Counter(
     "receiver_notification_attempts",
     "Outbound notification attempts by resulting state "
-    "(delivered, pending = will retry, failed, disabled).",
+    "(delivered, pending = will retry, failed, disabled; dropped = a final event that "
+    "waited for a notifier longer than 24 h).",
     ["state"],
     registry=REGISTRY,
 )

@@ -2,10 +2,23 @@
 
 Subscribers (``RECEIVER_NOTIFY_URLS``) receive JSON signed per the Standard Webhooks spec
 (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``, with the ``standardwebhooks``
-library and ``RECEIVER_NOTIFY_SECRET``). It is an outbox: the notifier reads the event log
-from a stored cursor and writes one notification row per subscriber and final event, whose
-id is the ``webhook-id`` every retry repeats; delivery then works from those rows, so a crash
-loses nothing. Failures are retried with exponential backoff and jitter (or the endpoint's
+library and ``RECEIVER_NOTIFY_SECRET``).
+
+It is a transactional outbox, in two durable steps, so a crash loses nothing:
+
+1. every final event (:data:`receiver.events.FINAL_EVENTS`) is written to ``notify_outbox``
+   in the transaction that appends it, whichever process appends it and whether or not
+   notifications are configured;
+2. a notifier (a worker process with notifications configured: :mod:`receiver.runtime`)
+   turns each outbox entry into one notification row per subscriber, whose id is the
+   ``webhook-id`` every retry repeats, then sends the due rows.
+
+Several notifiers may share a PostgreSQL database: outbox entries are taken with
+``SKIP LOCKED`` and notifications are claimed before they are sent, so each is sent by one
+process (again, with the same id, only if that process dies mid-send). An outbox entry waits
+for a notifier for up to :data:`RETRY_WINDOW` (a notifier that was down, or notifications
+configured later, still send what is younger); older entries are dropped, logged and
+counted. Failures are retried with exponential backoff and jitter (or the endpoint's
 ``Retry-After``) for up to 24 hours; a ``410 Gone`` disables the subscription. Endpoints go
 through the same SSRF guard as video downloads.
 """
@@ -23,23 +36,22 @@ import httpx
 import structlog
 from standardwebhooks.webhooks import Webhook
 
-from receiver import clock, events, metrics, presenters
+from receiver import clock, metrics, presenters
 from receiver.archive.fetch import FetchPolicy, check_url, guarded_client
 from receiver.config import Settings
 from receiver.errors import FetchError
 from receiver.store.database import Connection, Database
 from receiver.store.records import Asset, Event, Job
 
-__all__ = ["FINAL_EVENTS", "Notifier"]
+__all__ = ["RETRY_WINDOW", "Notifier", "drop_stale"]
 
 log = structlog.get_logger(__name__)
 
-FINAL_EVENTS = frozenset(
-    {"asset.stored", "job.failed", "job.cancelled", "job.expired", "job.submit_failed"}
-)
+#: How long a notification is retried, and how long a final event waits for a notifier.
 RETRY_WINDOW = timedelta(hours=24)
 _MAX_BACKOFF = 3600.0
-_BATCH = 50
+_BATCH = 10
+_SEND_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -51,11 +63,12 @@ class _Attempt:
 
 
 class Notifier:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, *, owner: str) -> None:
         self._db = db
         self._settings = settings
+        self._owner = owner
         self._policy = FetchPolicy(allow_insecure=settings.insecure)
-        self._http = guarded_client(self._policy, timeout=10.0)
+        self._http = guarded_client(self._policy, timeout=_SEND_TIMEOUT)
         self._webhook = Webhook(settings.notify_secret.reveal()) if settings.notify_secret else None
         self._synced = False
 
@@ -64,7 +77,7 @@ class Notifier:
         return self._webhook is not None and bool(self._settings.notify_urls)
 
     def run_once(self) -> int:
-        """Queue notifications for new final events, then send those due; how many sent."""
+        """Turn outbox entries into notifications, then send those due; how many sent."""
         if not self.enabled:
             return 0
         if not self._synced:
@@ -72,7 +85,9 @@ class Notifier:
                 for url in self._settings.notify_urls:
                     conn.execute("add_subscription", url=url, now=clock.to_db(clock.now()))
             self._synced = True
-        self._enqueue()
+        drop_stale(self._db)
+        while self._fan_out():
+            pass
         return self._deliver_due()
 
     def close(self) -> None:
@@ -80,37 +95,44 @@ class Notifier:
 
     # ── the outbox ──
 
-    def _enqueue(self) -> None:
+    def _fan_out(self) -> bool:
+        """One batch of outbox entries made into notifications; False when none was left."""
+        now = clock.to_db(clock.now())
         with self._db.transaction() as conn:
-            row = conn.fetch_one("notify_cursor")
-            if row is None:
-                # Notifications start from now, not from the whole history.
-                latest = conn.fetch_one("latest_event_seq")
-                conn.execute("set_notify_cursor", seq=(latest or {}).get("seq") or 0)
-                return
-            cursor = int(row["seq"])
-            new = events.after(conn, cursor, limit=500)
-            urls = [r["url"] for r in conn.fetch_all("active_subscriptions")]
-            for event in new:
-                if event.type in FINAL_EVENTS:
-                    payload = json.dumps(_payload(conn, event))
-                    for url in urls:
-                        conn.execute(
-                            "insert_notification",
-                            id=clock.new_id("msg"),
-                            url=url,
-                            event_seq=event.seq,
-                            job_id=event.job_id,
-                            type=event.type,
-                            payload=payload,
-                            now=clock.to_db(clock.now()),
-                        )
-            if new:
-                conn.execute("set_notify_cursor", seq=new[-1].seq)
+            entries = conn.fetch_all("take_outbox", limit=_BATCH)
+            disabled = {r["url"] for r in conn.fetch_all("disabled_subscriptions")}
+            urls = [url for url in self._settings.notify_urls if url not in disabled]
+            for entry in entries:
+                row = conn.fetch_one("get_event", seq=entry["event_seq"])
+                if row is None:  # its job was deleted meanwhile
+                    conn.execute("delete_outbox", seq=entry["event_seq"])
+                    continue
+                event = Event.from_row(row)
+                payload = json.dumps(_payload(conn, event))
+                for url in urls:
+                    conn.execute(
+                        "insert_notification",
+                        id=clock.new_id("msg"),
+                        url=url,
+                        event_seq=event.seq,
+                        job_id=event.job_id,
+                        type=event.type,
+                        payload=payload,
+                        now=now,
+                    )
+                conn.execute("delete_outbox", seq=entry["event_seq"])
+        return len(entries) == _BATCH
 
     def _deliver_due(self) -> int:
-        with self._db.reading() as conn:
-            due = conn.fetch_all("due_notifications", now=clock.to_db(clock.now()), limit=_BATCH)
+        now = clock.now()
+        with self._db.transaction() as conn:
+            due = conn.fetch_all(
+                "claim_notifications",
+                owner=self._owner,
+                claim_until=clock.to_db(now + _claim_length(_BATCH)),
+                now=clock.to_db(now),
+                limit=_BATCH,
+            )
         for row in due:
             attempt = self._send(row)
             self._record(row, attempt)
@@ -163,6 +185,7 @@ class Notifier:
                 last_status=attempt.status,
                 last_error=attempt.error,
                 now=clock.to_db(now),
+                owner=self._owner,
             )
             if state == "disabled":
                 conn.execute(
@@ -197,6 +220,26 @@ def _payload(conn: Connection, event: Event) -> dict[str, Any]:
             **event.data,
         },
     }
+
+
+def drop_stale(db: Database) -> int:
+    """Drop outbox entries older than :data:`RETRY_WINDOW`, unsent; how many went.
+
+    Run by the notifier and by the purge chore, so the outbox stays small where no process
+    sends notifications.
+    """
+    before = clock.to_db(clock.now() - RETRY_WINDOW)
+    with db.transaction() as conn:
+        dropped = conn.execute("drop_stale_outbox", before=before)
+    if dropped:
+        metrics.NOTIFICATIONS.labels("dropped").inc(dropped)
+        log.warning("notify.outbox_dropped", events=dropped, older_than=str(RETRY_WINDOW))
+    return dropped
+
+
+def _claim_length(batch: int) -> timedelta:
+    """Long enough to send a whole claimed batch, each send at its timeout, and then some."""
+    return timedelta(seconds=batch * _SEND_TIMEOUT + 30)
 
 
 def _backoff(attempt: int) -> float:

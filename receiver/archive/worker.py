@@ -25,7 +25,6 @@ from receiver import clock, events, metrics, providers
 from receiver.archive.confirm import confirmed_video_url
 from receiver.archive.fetch import FetchPolicy, Opened, guarded_client, stream_video
 from receiver.archive.journal import LeaseLost, UploadJournal
-from receiver.archive.memory import return_large_buffers_to_the_os
 from receiver.archive.probe import VideoFacts, probe
 from receiver.archive.upload import (
     Checkpoint,
@@ -43,7 +42,6 @@ from receiver.errors import (
     ObjectConflict,
     StorageError,
 )
-from receiver.housekeeping import Housekeeper
 from receiver.providers.base import Provider
 from receiver.storage import ObjectStore, UploadedPart, asset_key
 from receiver.store.database import Connection, Database, is_database_error
@@ -70,6 +68,8 @@ class _Held:
 
 
 class ArchiveWorker:
+    name = "archive_threads"
+
     def __init__(
         self,
         db: Database,
@@ -96,7 +96,6 @@ class ArchiveWorker:
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._housekeeper = Housekeeper.for_worker(db, settings, self._provider_for)
         self._journal = UploadJournal(db, store, owner=self.worker_id, lease=self._lease)
         #: Per job, the hash state after its last stored part, so that a retry in this
         #: process fetches only the rest of the file. Lost on restart (then it is re-read).
@@ -106,12 +105,10 @@ class ArchiveWorker:
 
     def start(self) -> None:
         self._store.ensure_bucket()
-        return_large_buffers_to_the_os()
         for number in range(self._settings.archive_concurrency):
             thread = threading.Thread(target=self._loop, name=f"archive-{number}", daemon=True)
             thread.start()
             self._threads.append(thread)
-        self._housekeeper.start()
         log.info("worker.started", worker=self.worker_id, threads=len(self._threads))
 
     def wake(self) -> None:
@@ -127,7 +124,6 @@ class ArchiveWorker:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
-        self._housekeeper.stop()
         self._http.close()
         log.info("worker.stopped", worker=self.worker_id)
 

@@ -48,8 +48,7 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
     if args.image is not None:
         defaults["image"] = _image_option(args.image)
     rows = read_rows(args.source, defaults=defaults)
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         report = batch.prepare_rows(
             ctx, rows, base_dir=args.source.parent, provider_name=args.provider
         )
@@ -65,8 +64,6 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
             batch.submit_rows(
                 ctx, report, concurrency=args.concurrency, on_done=lambda row: bar.update()
             )
-    finally:
-        ctx.close()
     if args.wait:
         by_job = {row.job_id: row for row in report.rows if row.job_id}
         with progress(len(by_job), "storing") as bar:

@@ -37,12 +37,9 @@ def _costs(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import clock
     from receiver.submission import cost
 
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         lines = cost.spending(ctx, since=clock.now() - args.since, by=args.by)
         budget = budget_state(ctx)
-    finally:
-        ctx.close()
     total = round(sum(line.credits for line in lines), 2)
     unpriced = sum(line.unpriced_jobs for line in lines)
     if args.json:

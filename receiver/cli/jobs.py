@@ -184,15 +184,12 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
         negative_prompt=args.negative_prompt,
         sound=args.sound,
     )
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         prepared = prepare(ctx, spec, provider_name=args.provider)
         if args.dry_run:
             return _dry_run(ctx, prepared, as_json=args.json)
         job = submit_prepared(ctx, prepared)
         details = jobs.get_job(ctx, job.id)
-    finally:
-        ctx.close()
     if args.wait or args.download:
         print(f"submitted {job.id}; waiting for its video ...", file=sys.stderr)
         return _wait_and_report(settings, job.id, args)
@@ -298,11 +295,8 @@ def _jobs(settings: Settings, args: argparse.Namespace) -> int:
         raise ValidationError(
             "--status", f"no such status {args.status!r}; one of " + ", ".join(JobStatus)
         )
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         summaries = jobs.list_jobs(ctx, status=args.status, limit=args.limit)
-    finally:
-        ctx.close()
     if args.json:
         for summary in summaries:
             print(json.dumps(presenters.summary_json(summary)))
@@ -314,11 +308,8 @@ def _jobs(settings: Settings, args: argparse.Namespace) -> int:
 def _needs_attention(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import jobs, presenters
 
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         found = jobs.needs_attention(ctx, limit=args.limit)
-    finally:
-        ctx.close()
     if args.json:
         for job, reason in found.jobs:
             print(json.dumps({"kind": "job", **presenters.job_json(job), "reason": reason}))
@@ -332,11 +323,8 @@ def _needs_attention(settings: Settings, args: argparse.Namespace) -> int:
 def _show(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import jobs
 
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         details = jobs.get_job(ctx, args.job_id)
-    finally:
-        ctx.close()
     print_details(details, as_json=args.json)
     return 0
 
@@ -357,13 +345,10 @@ def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
         raise ValidationError(
             "--outcome", f"no such outcome {args.outcome!r}; one of " + ", ".join(DeliveryOutcome)
         )
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         found = deliveries.list_deliveries(
             ctx, job_id=args.job, outcome=args.outcome, since=args.since, limit=args.limit
         )
-    finally:
-        ctx.close()
     if args.json:
         for delivery in found:
             print(json.dumps(presenters.delivery_json(delivery)))

@@ -64,8 +64,7 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
         raise ValidationError("replay", "give DELIVERY_IDs or --failed (one of the two)")
     if not args.failed and (args.since or args.job):
         raise ValidationError("replay", "--since and --job go with --failed")
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         ids = args.delivery_ids or list(
             replay.failed_delivery_ids(ctx, since=args.since, job_id=args.job)
         )
@@ -76,8 +75,6 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         with progress(len(ids), "replaying") as bar:
             summary = replay.replay_many(ctx, ids, on_result=lambda _r: bar.update())
-    finally:
-        ctx.close()
     for result in summary.results:
         if args.json:
             print(json.dumps(result.__dict__))
@@ -95,12 +92,9 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import clock
     from receiver.watchdog import Watchdog
 
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         watchdog = Watchdog(ctx.db, settings, ctx.provider)
         summary = watchdog.run_once(submitted_before=clock.now() - args.older_than)
-    finally:
-        ctx.close()
     for error in summary.errors:
         print(f"error  {error}")
     print(
@@ -118,8 +112,7 @@ def _notifications(settings: Settings, args: argparse.Namespace) -> int:
         raise ValidationError("notifications", "IDs go with `notifications replay ID...`")
     if args.action == "replay" and not args.ids:
         raise ValidationError("notifications replay", "give the IDs of the notifications")
-    ctx = context(settings)
-    try:
+    with context(settings) as ctx:
         if args.action == "replay":
             with ctx.db.transaction() as conn:
                 missing = [
@@ -135,8 +128,6 @@ def _notifications(settings: Settings, args: argparse.Namespace) -> int:
             rows = conn.fetch_all(
                 "list_notifications", limit=args.limit, state="failed" if args.failed else None
             )
-    finally:
-        ctx.close()
     for row in rows:
         if args.json:
             print(
@@ -170,9 +161,8 @@ def _notifications(settings: Settings, args: argparse.Namespace) -> int:
 def _retry(settings: Settings, args: argparse.Namespace) -> int:
     from receiver.archive.retry import retry_archive
 
-    ctx = context(settings)
     failed = 0
-    try:
+    with context(settings) as ctx:
         for job_id in args.job_ids:
             try:
                 retry_archive(ctx, job_id)
@@ -180,6 +170,4 @@ def _retry(settings: Settings, args: argparse.Namespace) -> int:
             except ReceiverError as exc:
                 failed += 1
                 print(f"receiver: {exc.message}", file=sys.stderr)
-    finally:
-        ctx.close()
     return 1 if failed else 0

@@ -6,6 +6,7 @@ import argparse
 
 from receiver.cli._common import context
 from receiver.config import Settings
+from receiver.errors import ConfigError
 
 __all__ = ["add_services"]
 
@@ -58,32 +59,27 @@ def add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from receiver.archive.worker import ArchiveWorker
-    from receiver.web import create_app
-    from receiver.web.server import serve
+    from receiver import runtime
 
-    ctx = context(settings)
-    worker = (
-        None
-        if args.no_worker
-        else ArchiveWorker(ctx.db, ctx.store, settings, provider_for=ctx.provider)
-    )
-    try:
-        serve(create_app(ctx, worker=worker), settings, host=args.host, port=args.port)
-    finally:
-        ctx.close()
+    _check_port(args.port, "--port")
+    with context(settings) as ctx:
+        runtime.serve(ctx, host=args.host, port=args.port, archive=not args.no_worker)
     return 0
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from receiver.archive.runner import run_worker
+    from receiver import runtime
 
-    ctx = context(settings)
-    try:
-        run_worker(ctx, metrics_port=args.metrics_port)
-    finally:
-        ctx.close()
+    if args.metrics_port is not None:
+        _check_port(args.metrics_port, "--metrics-port")
+    with context(settings) as ctx:
+        runtime.work(ctx, metrics_port=args.metrics_port)
     return 0
+
+
+def _check_port(port: int, flag: str) -> None:
+    if not 0 < port < 65536:
+        raise ConfigError(flag, f"{port} is not a TCP port (1-65535)")
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:

@@ -40,6 +40,8 @@ class _Unit:
 
 
 class GroupCommitter:
+    name = "group_committer"
+
     def __init__(self, db: Database, *, max_batch: int = 128) -> None:
         self._db = db
         self._max_batch = max_batch

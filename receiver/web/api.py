@@ -29,7 +29,7 @@ def bad_request(message: str) -> JSONResponse:
 async def replay_one(request: Request) -> JSONResponse:
     if (denied := authorize(request)) is not None:
         return denied
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     try:
         result = await run_in_threadpool(replay.replay, ctx, request.path_params["delivery_id"])
     except NotFoundError as exc:
@@ -40,7 +40,7 @@ async def replay_one(request: Request) -> JSONResponse:
 async def replay_filtered(request: Request) -> JSONResponse:
     if (denied := authorize(request)) is not None:
         return denied
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     try:
         payload: Any = await request.json() if await request.body() else {}
     except ValueError:

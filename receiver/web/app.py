@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -14,7 +15,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from receiver import metrics
-from receiver.archive.worker import ArchiveWorker
 from receiver.context import Context
 from receiver.store.group_commit import GroupCommitter
 from receiver.web.access_log import AccessLogMiddleware
@@ -24,6 +24,9 @@ from receiver.web.gallery import gallery_routes
 from receiver.web.jobs_api import job_routes
 from receiver.web.openapi import openapi_routes
 from receiver.web.sse import event_routes
+
+if TYPE_CHECKING:
+    from receiver.runtime import Parts
 
 __all__ = ["create_app"]
 
@@ -35,7 +38,7 @@ async def healthz(_request: Request) -> JSONResponse:
 
 async def readyz(request: Request) -> JSONResponse:
     """Ready: the database and the bucket answer, so callbacks can be taken and archived."""
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     checks: dict[str, str] = {}
     # Lambdas, not bound methods: building ctx.db or ctx.store may itself fail, and must
     # fail inside the check.
@@ -53,31 +56,35 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    body = await run_in_threadpool(generate_latest, request.app.state.metrics)
+    body = await run_in_threadpool(generate_latest, request.state.metrics)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlette:
-    """The receiver app; with ``worker`` it also archives, started and stopped with the app."""
+def create_app(
+    ctx: Context,
+    *,
+    committer: GroupCommitter,
+    parts: Parts,
+    wake: Callable[[], None] | None = None,
+) -> Starlette:
+    """The receiver app. ``parts`` (the committer among them) start and stop with it;
+    ``wake`` tells an in-process archiver that a callback enqueued work.
+
+    Assembled by :mod:`receiver.runtime`. Handlers find ``ctx`` and the metrics registry in
+    the lifespan state (``request.state``), handed to them, never looked up in globals.
+    """
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         # Fail at start-up, not at the first callback, when the database or keys are wrong.
         await run_in_threadpool(lambda: (ctx.db, ctx.signer))
-        app.state.metrics = metrics.registry_for(ctx.db)
-        committer = GroupCommitter(ctx.db)
-        committer.start()
-        app.state.committer = committer
-        if worker is not None:
-            await run_in_threadpool(worker.start)
+        await run_in_threadpool(parts.start)
         try:
-            yield
+            yield {"ctx": ctx, "metrics": metrics.registry_for(ctx.db)}
         finally:
-            if worker is not None:
-                await run_in_threadpool(worker.stop)
-            await run_in_threadpool(committer.stop)
+            await run_in_threadpool(parts.stop)
 
-    app = Starlette(
+    return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
@@ -91,10 +98,7 @@ def create_app(ctx: Context, *, worker: ArchiveWorker | None = None) -> Starlett
         middleware=[
             Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies),
             # The callback route, served in front of the router (see its docstring).
-            Middleware(CallbackRoutes),
+            Middleware(CallbackRoutes, ctx=ctx, committer=committer, wake=wake),
         ],
         lifespan=lifespan,
     )
-    app.state.ctx = ctx
-    app.state.worker = worker
-    return app

@@ -45,7 +45,7 @@ def token_matches(ctx: Context, given: str) -> bool:
 
 
 def has_session(request: Request) -> bool:
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie or ctx.settings.admin_token is None:
         return False
@@ -58,13 +58,13 @@ def has_session(request: Request) -> bool:
 
 def csrf_token(request: Request) -> str:
     """The token the gallery page sends back with every change it asks for."""
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     session = request.cookies.get(SESSION_COOKIE, "")
     return _signer(ctx, "csrf").get_signature(session).decode()
 
 
 def sign_in(request: Request, response: Response) -> None:
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     response.set_cookie(
         SESSION_COOKIE,
         _signer(ctx, "session").sign("admin").decode(),
@@ -78,7 +78,7 @@ def sign_in(request: Request, response: Response) -> None:
 
 def authorize(request: Request) -> JSONResponse | None:
     """None when the request may go on; else the 401/403 to answer with."""
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     if ctx.settings.admin_token is None:
         return _unauthorized("the API is disabled: RECEIVER_ADMIN_TOKEN is not set")
     scheme, _, given = request.headers.get("authorization", "").partition(" ")

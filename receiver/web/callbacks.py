@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -79,8 +79,18 @@ class CallbackRoutes:
     wraps it: an unexpected exception is a 500, logged, as on every other route.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        ctx: Context,
+        committer: GroupCommitter,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
+        self._ctx = ctx
+        self._committer = committer
+        self._wake = wake
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         matched = _ROUTE.match(get_route_path(scope)) if scope["type"] == "http" else None
@@ -96,66 +106,64 @@ class CallbackRoutes:
             )
             return
         provider, token = matched.groups()
-        await _take_callback(scope, receive, send, provider, token)
+        await self._take_callback(scope, receive, send, provider, token)
 
-
-async def _take_callback(
-    scope: Scope, receive: Receive, send: Send, provider_name: str, token: str
-) -> None:
-    state = scope["app"].state
-    ctx: Context = state.ctx
-    if provider_name not in PROVIDER_NAMES:
-        await _send_json(send, 404, {"error": "not_found", "message": "no such callback route"})
-        return
-    received_at = clock.now()
-    headers = _headers(scope)
-    body = b""
-    verdict: Admission | Rejection
-    try:
-        body = await _read_body(receive, headers, ctx.settings)
-    except _BodyRefused as refused:
-        verdict = refused.rejection
-    else:
-        content_type = headers.get("content-type", "application/json")
-        if "json" not in content_type.lower():
-            verdict = Rejection(
-                reason="wrong_content_type",
-                status_code=415,
-                message=f"expected JSON, got {content_type}",
-            )
+    async def _take_callback(
+        self, scope: Scope, receive: Receive, send: Send, provider_name: str, token: str
+    ) -> None:
+        ctx = self._ctx
+        if provider_name not in PROVIDER_NAMES:
+            await _send_json(send, 404, {"error": "not_found", "message": "no such callback route"})
+            return
+        received_at = clock.now()
+        headers = _headers(scope)
+        body = b""
+        verdict: Admission | Rejection
+        try:
+            body = await _read_body(receive, headers, ctx.settings)
+        except _BodyRefused as refused:
+            verdict = refused.rejection
         else:
-            # Token and body are judged right here: pure CPU, no database.
-            provider = ctx.provider(provider_name)
-            verdict = judge_callback(
-                ctx.signer,
-                provider,
-                token,
-                body,
-                confirm=ctx.settings.confirm_with_provider,
-                # A job first heard of through an unbound URL is confirmed whenever we can.
-                confirm_external=provider.has_credentials,
-            )
-    client = scope.get("client")
-    delivery = IncomingDelivery(
-        provider=provider_name,
-        body=body,
-        headers=headers,
-        client_addr=client_address(
-            client[0] if client else None,
-            headers.get("x-forwarded-for"),
-            ctx.settings.trusted_proxies,
-        ),
-        received_at=received_at,
-    )
+            content_type = headers.get("content-type", "application/json")
+            if "json" not in content_type.lower():
+                verdict = Rejection(
+                    reason="wrong_content_type",
+                    status_code=415,
+                    message=f"expected JSON, got {content_type}",
+                )
+            else:
+                # Token and body are judged right here: pure CPU, no database.
+                provider = ctx.provider(provider_name)
+                verdict = judge_callback(
+                    ctx.signer,
+                    provider,
+                    token,
+                    body,
+                    confirm=ctx.settings.confirm_with_provider,
+                    # A job first heard of through an unbound URL is confirmed whenever we can.
+                    confirm_external=provider.has_credentials,
+                )
+        client = scope.get("client")
+        delivery = IncomingDelivery(
+            provider=provider_name,
+            body=body,
+            headers=headers,
+            client_addr=client_address(
+                client[0] if client else None,
+                headers.get("x-forwarded-for"),
+                ctx.settings.trusted_proxies,
+            ),
+            received_at=received_at,
+        )
 
-    committer: GroupCommitter = state.committer
-    order = verdict.job_id if isinstance(verdict, Admission) and verdict.job_id else ""
-    result = await committer.run(lambda conn: record(conn, delivery, verdict), order=order)
-    log_result(result, delivery)
-    worker = state.worker
-    if worker is not None and result.outcome == DeliveryOutcome.ACCEPTED:
-        worker.wake()
-    await _send_json(send, result.status_code, _answer(result))
+        order = verdict.job_id if isinstance(verdict, Admission) and verdict.job_id else ""
+        result = await self._committer.run(
+            lambda conn: record(conn, delivery, verdict), order=order
+        )
+        log_result(result, delivery)
+        if self._wake is not None and result.outcome == DeliveryOutcome.ACCEPTED:
+            self._wake()
+        await _send_json(send, result.status_code, _answer(result))
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -45,7 +45,7 @@ async def index(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     # A urlencoded form of one field: parsed here rather than pulling in a multipart parser.
     token = parse_qs((await request.body()).decode("utf-8", "replace")).get("token", [""])[0]
     if not token_matches(ctx, token):

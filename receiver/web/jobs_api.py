@@ -127,7 +127,7 @@ def _refusal(exc: ReceiverError) -> JSONResponse:
 async def submit(request: Request) -> Response:
     if (denied := authorize(request)) is not None:
         return denied
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     try:
         payload = await request.json()
     except ValueError:
@@ -148,7 +148,7 @@ async def submit(request: Request) -> Response:
 async def list_jobs(request: Request) -> Response:
     if (denied := authorize(request)) is not None:
         return denied
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     query = request.query_params
     status = query.get("status")
     if status is not None and status not in set(JobStatus):
@@ -189,7 +189,7 @@ async def _details(request: Request) -> JobDetails | Response:
     """The requested job, or the answer to give instead (401, 404)."""
     if (denied := authorize(request)) is not None:
         return denied
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     try:
         return await run_in_threadpool(jobs.get_job, ctx, request.path_params["job_id"])
     except NotFoundError as exc:
@@ -218,7 +218,7 @@ async def video(request: Request) -> Response:
             },
             409,
         )
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     url = await run_in_threadpool(
         lambda: ctx.store.presigned_url(
             asset.object_key, expires_in=int(ctx.settings.presign_expiry)
@@ -230,7 +230,7 @@ async def video(request: Request) -> Response:
 async def retry(request: Request) -> Response:
     if (denied := authorize(request)) is not None:
         return denied
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     try:
         await run_in_threadpool(retry_archive, ctx, request.path_params["job_id"])
     except NotFoundError as exc:
@@ -244,7 +244,7 @@ async def costs(request: Request) -> Response:
     """Credits spent since ``since`` (30d), ``by`` model or day, and today's budget."""
     if (denied := authorize(request)) is not None:
         return denied
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     by: cost.Grouping
     match request.query_params.get("by", "model"):
         case "model":

@@ -8,7 +8,6 @@ since an unfinished archive keeps its row and its lease simply lapses.
 
 from __future__ import annotations
 
-import gc
 import os
 from types import FrameType
 
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp
 
 from receiver.config import Settings
 
-__all__ = ["serve"]
+__all__ = ["run_server"]
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +30,7 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def serve(app: ASGIApp, settings: Settings, *, host: str, port: int) -> None:
+def run_server(app: ASGIApp, settings: Settings, *, host: str, port: int) -> None:
     config = uvicorn.Config(
         app,
         host=host,
@@ -45,8 +44,4 @@ def serve(app: ASGIApp, settings: Settings, *, host: str, port: int) -> None:
         proxy_headers=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
     )
-    # What start-up built (some 50k objects) lives as long as the process: frozen, the
-    # collector's full passes (about one per 1,500 callbacks) no longer walk all of it.
-    gc.collect()
-    gc.freeze()
     _Server(config).run()

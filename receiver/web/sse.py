@@ -46,7 +46,7 @@ def format_event(event: Event) -> str:
 async def stream(request: Request) -> Response:
     if (denied := authorize(request)) is not None:
         return denied
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.state.ctx
     start = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     if not start.isdigit():
         return bad_request("Last-Event-ID / after must be an event sequence number")

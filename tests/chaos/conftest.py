@@ -47,11 +47,8 @@ def configure(stack: Stack, **changes: Any) -> None:
 
 def submit_many(stack: Stack, count: int, prompt: str = "clip") -> list[str]:
     """Submit through the Python API, as a team's own script would."""
-    ctx = Context(Settings.from_env(stack.env))
-    try:
+    with Context(Settings.from_env(stack.env)) as ctx:
         return [jobs.submit_job(ctx, JobRequest(prompt=f"{prompt} {n}")).id for n in range(count)]
-    finally:
-        ctx.close()
 
 
 def serve_without_worker(stack: Stack) -> None:

@@ -32,12 +32,12 @@ class Stack:
     tmp_path: Path
     receiver: subprocess.Popen[bytes] | None = None
 
-    def start_receiver(self, **overrides: str) -> None:
-        """Start ``receiver serve`` (again), optionally with changed settings."""
+    def start_receiver(self, *args: str, **overrides: str) -> None:
+        """Start ``receiver serve`` (again), optionally with flags and changed settings."""
         self.env.update(overrides)
         port = self.receiver_url.rsplit(":", 1)[1]
         log = self.tmp_path / "receiver.log"
-        self.receiver = spawn(["serve", "--port", port], self.env, log)
+        self.receiver = spawn(["serve", "--port", port, *args], self.env, log)
         wait_up(f"{self.receiver_url}/healthz", self.receiver, log)
 
     def stop_receiver(self) -> None:

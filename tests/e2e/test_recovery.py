@@ -24,11 +24,8 @@ pytestmark = pytest.mark.e2e
 
 def submit_many(stack: Stack, count: int) -> list[str]:
     """Submit through the Python API (what a team's own script would do)."""
-    ctx = Context(Settings.from_env(stack.env))
-    try:
+    with Context(Settings.from_env(stack.env)) as ctx:
         return [jobs.submit_job(ctx, JobRequest(prompt=f"clip {n}")).id for n in range(count)]
-    finally:
-        ctx.close()
 
 
 def listed(stack: Stack) -> dict[str, dict[str, object]]:

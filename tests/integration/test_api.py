@@ -13,8 +13,8 @@ from receiver.config import Settings
 from receiver.context import Context
 from receiver.intake import IncomingDelivery, ingest
 from receiver.providers import evolink_protocol
+from receiver.runtime import web_app
 from receiver.tokens import CallbackClaims
-from receiver.web import create_app
 from tests.conftest import make_env, run_sql
 from tests.integration.test_intake import body, make_job
 from tests.servers import run_server
@@ -27,10 +27,12 @@ TOKEN = "admin-token-for-tests-0123456789"
 @pytest.fixture
 def api(tmp_path: Path, database_url: str) -> Iterator[tuple[Context, httpx.Client]]:
     env = make_env(tmp_path, RECEIVER_DATABASE_URL=database_url, RECEIVER_ADMIN_TOKEN=TOKEN)
-    ctx = Context(Settings.from_env(env))
-    with run_server(create_app(ctx)) as base, httpx.Client(base_url=base, timeout=10) as client:
+    with (
+        Context(Settings.from_env(env)) as ctx,
+        run_server(web_app(ctx, archive=False)) as base,
+        httpx.Client(base_url=base, timeout=10) as client,
+    ):
         yield ctx, client
-    ctx.close()
 
 
 def auth(token: str = TOKEN) -> dict[str, str]:
@@ -48,10 +50,9 @@ def test_every_route_needs_the_admin_token(api: tuple[Context, httpx.Client]) ->
 
 
 def test_without_an_admin_token_the_api_is_off(tmp_path: Path, database_url: str) -> None:
-    ctx = Context(Settings.from_env(make_env(tmp_path, RECEIVER_DATABASE_URL=database_url)))
-    with run_server(create_app(ctx)) as base:
+    settings = Settings.from_env(make_env(tmp_path, RECEIVER_DATABASE_URL=database_url))
+    with Context(settings) as ctx, run_server(web_app(ctx, archive=False)) as base:
         response = httpx.post(f"{base}/v1/deliveries/replay", headers=auth(), timeout=10)
-    ctx.close()
     assert response.status_code == 401
     assert "RECEIVER_ADMIN_TOKEN" in response.json()["message"]
 

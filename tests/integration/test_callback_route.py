@@ -25,8 +25,8 @@ from receiver import clock
 from receiver.config import Settings
 from receiver.context import Context
 from receiver.deliveries import purge_rejected
+from receiver.runtime import web_app
 from receiver.tokens import CallbackClaims
-from receiver.web import create_app
 from tests.conftest import make_env, run_sql
 from tests.integration.test_intake import body, make_job
 from tests.servers import run_server
@@ -65,12 +65,10 @@ def route(tmp_path: Path, database_url: str) -> Iterator[Route]:
         RECEIVER_REQUEST_TIMEOUT="1s",
         RECEIVER_TRUSTED_PROXIES="127.0.0.1",
     )
-    ctx = Context(Settings.from_env(env))
-    with run_server(create_app(ctx)) as base:
+    with Context(Settings.from_env(env)) as ctx, run_server(web_app(ctx, archive=False)) as base:
         route = Route(ctx, base)
         yield route
         route.http.close()
-    ctx.close()
 
 
 def test_status_codes_and_every_request_logged(route: Route) -> None:

@@ -18,16 +18,15 @@ import httpx
 import pytest
 
 from receiver import clock
-from receiver.archive.worker import ArchiveWorker
 from receiver.config import Settings
 from receiver.context import Context
 from receiver.jobs import JobDetails, get_job, submit_job
 from receiver.providers.base import JobRequest
 from receiver.replay import replay
+from receiver.runtime import web_app
 from receiver.seaweed import SeaweedFS, free_ports
 from receiver.simulator import SimulatorConfig, create_app
 from receiver.watchdog import Watchdog
-from receiver.web import create_app as create_receiver
 from tests.conftest import make_env, s3_env
 from tests.servers import run_server
 
@@ -72,12 +71,8 @@ def receiver_for(
     )
     env.update(overrides)
     ctx = Context(Settings.from_env(env))
-    worker = ArchiveWorker(ctx.db, ctx.store, ctx.settings, provider_for=ctx.provider)
-    try:
-        with run_server(create_receiver(ctx, worker=worker), port=port):
-            yield ctx
-    finally:
-        ctx.close()
+    with ctx, run_server(web_app(ctx, archive=True), port=port):
+        yield ctx
 
 
 def wait_until(ctx: Context, job_id: str, done: Callable[[JobDetails], bool]) -> JobDetails:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from standardwebhooks.webhooks import Webhook
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from receiver import clock
 from receiver.config import Settings
@@ -24,36 +18,17 @@ from receiver.store.database import Database, open_database
 from receiver.store.migrate import migrate
 from tests.conftest import make_env, run_sql
 from tests.integration.test_intake import body, make_job
-from tests.servers import run_server
+from tests.webhooks import Subscriber, new_secret, subscriber
 
 pytestmark = pytest.mark.integration
 
-SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-class Endpoint:
-    """A subscriber that verifies every request with the standardwebhooks library."""
-
-    def __init__(self) -> None:
-        self.answers: list[int] = []
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        self.verifier = Webhook(SECRET)
-
-    async def handle(self, request: Request) -> Response:
-        raw = await request.body()
-        payload = self.verifier.verify(raw, dict(request.headers))  # raises if forged
-        self.received.append((request.headers["webhook-id"], payload))
-        status = self.answers.pop(0) if self.answers else 204
-        return Response(status_code=status, headers={"retry-after": "0"})
+SECRET = new_secret()
 
 
 @pytest.fixture
-def endpoint() -> Iterator[tuple[Endpoint, str]]:
-    subscriber = Endpoint()
-    with run_server(
-        Starlette(routes=[Route("/hook", subscriber.handle, methods=["POST"])])
-    ) as base:
-        yield subscriber, f"{base}/hook"
+def endpoint() -> Iterator[tuple[Subscriber, str]]:
+    with subscriber(SECRET) as found:
+        yield found
 
 
 def setup(tmp_path: Path, database_url: str, url: str) -> tuple[Database, Notifier]:
@@ -66,7 +41,7 @@ def setup(tmp_path: Path, database_url: str, url: str) -> tuple[Database, Notifi
     settings = Settings.from_env(env)
     db = open_database(settings.database_url)
     migrate(db)
-    return db, Notifier(db, settings)
+    return db, Notifier(db, settings, owner="test-notifier")
 
 
 def fail_job(db: Database, task: str) -> str:
@@ -86,11 +61,10 @@ def due_now(db: Database) -> None:
 
 
 def test_final_events_are_signed_and_retried_with_a_stable_id(
-    tmp_path: Path, database_url: str, endpoint: tuple[Endpoint, str]
+    tmp_path: Path, database_url: str, endpoint: tuple[Subscriber, str]
 ) -> None:
     subscriber, url = endpoint
     db, notifier = setup(tmp_path, database_url, url)
-    notifier.run_once()  # the cursor starts at "now": history is not replayed
     job_id = fail_job(db, "task-n1")
     subscriber.answers = [500, 503]
     for _ in range(3):
@@ -110,7 +84,7 @@ def test_final_events_are_signed_and_retried_with_a_stable_id(
 
 
 def test_gone_disables_the_subscription(
-    tmp_path: Path, database_url: str, endpoint: tuple[Endpoint, str]
+    tmp_path: Path, database_url: str, endpoint: tuple[Subscriber, str]
 ) -> None:
     subscriber, url = endpoint
     db, notifier = setup(tmp_path, database_url, url)
@@ -141,7 +115,7 @@ def test_unsafe_endpoints_are_refused(tmp_path: Path, database_url: str) -> None
     settings = Settings.from_env(env)
     db = open_database(settings.database_url)
     migrate(db)
-    notifier = Notifier(db, settings)
+    notifier = Notifier(db, settings, owner="test-notifier")
     notifier.run_once()
     fail_job(db, "task-n4")
     notifier.run_once()
@@ -157,3 +131,39 @@ def test_a_bad_secret_names_its_variable(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="RECEIVER_NOTIFY_SECRET"):
         Settings.from_env(make_env(tmp_path, RECEIVER_NOTIFY_SECRET="whsec_short"))
+
+
+def test_events_from_before_the_notifier_started_are_sent_unless_stale(
+    tmp_path: Path, database_url: str, endpoint: tuple[Subscriber, str]
+) -> None:
+    subscriber, url = endpoint
+    db, notifier = setup(tmp_path, database_url, url)
+    stale = fail_job(db, "task-old")
+    # A final event that waited for a notifier longer than the retry window is dropped.
+    long_ago = clock.to_db(clock.now() - timedelta(hours=25))
+    run_sql(db, "UPDATE notify_outbox SET created_at = :t WHERE job_id = :j", t=long_ago, j=stale)
+    fresh = fail_job(db, "task-while-down")  # no notifier was running yet
+    notifier.run_once()
+    assert [payload["data"]["job"]["id"] for _, payload in subscriber.received] == [fresh]
+    assert run_sql(db, "SELECT event_seq FROM notify_outbox") == []
+    notifier.close()
+    db.close()
+
+
+def test_two_notifiers_send_each_notification_once(
+    tmp_path: Path, database_url: str, endpoint: tuple[Subscriber, str]
+) -> None:
+    subscriber, url = endpoint
+    db, first = setup(tmp_path, database_url, url)
+    second = Notifier(db, first._settings, owner="other-notifier")
+    jobs = [fail_job(db, f"task-pair-{n}") for n in range(25)]
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(4):
+            list(pool.map(lambda notifier: notifier.run_once(), [first, second]))
+    sent = [payload["data"]["job"]["id"] for _, payload in subscriber.received]
+    assert sorted(sent) == sorted(jobs)
+    states = run_sql(db, "SELECT state FROM notifications")
+    assert [row["state"] for row in states] == ["delivered"] * len(jobs)
+    first.close()
+    second.close()
+    db.close()

@@ -48,8 +48,7 @@ def test_a_local_image_is_staged_once_and_served_by_its_presigned_url(
 ) -> None:
     path = tmp_path / "frame.png"
     Image.new("RGB", (640, 360), (10, 120, 200)).save(path, "PNG")
-    ctx = context(tmp_path, **s3_env(seaweedfs))
-    try:
+    with context(tmp_path, **s3_env(seaweedfs)) as ctx:
         ctx.store.ensure_bucket()
         image = check_image(path)
         first = stage_image(ctx.store, image, prefix="inputs/", expires_in=600)
@@ -65,8 +64,6 @@ def test_a_local_image_is_staged_once_and_served_by_its_presigned_url(
         assert ctx.store.open_uploads("inputs/") == []
         # Without the signature the bucket refuses: the URL itself is the permission.
         assert httpx.get(first.url.split("?")[0], timeout=10).status_code == 403
-    finally:
-        ctx.close()
 
 
 def test_an_image_job_records_where_its_frame_lives_not_the_signed_url(
@@ -77,8 +74,7 @@ def test_an_image_job_records_where_its_frame_lives_not_the_signed_url(
     url, sim = simulator
     # The simulator fetches each first frame at create, as the provider will.
     sim.patch("/_simulator/config", json={"fetch_images": True})
-    ctx = context(tmp_path, **s3_env(seaweedfs), EVOLINK_BASE_URL=url)
-    try:
+    with context(tmp_path, **s3_env(seaweedfs), EVOLINK_BASE_URL=url) as ctx:
         ctx.store.ensure_bucket()
         prepared = prepare(ctx, JobSpec(prompt="the sun rises", image=str(path)))
         assert prepared.request.model == "kling-v3-turbo-image-to-video"
@@ -98,8 +94,6 @@ def test_an_image_job_records_where_its_frame_lives_not_the_signed_url(
         assert job.params["image"].endswith(".jpg")
         assert "image_url" not in job.params
         assert "Signature" not in json.dumps(job.params)
-    finally:
-        ctx.close()
 
 
 def test_the_budget_refuses_what_does_not_fit_and_costs_add_up(
@@ -147,8 +141,7 @@ def test_a_refused_submission_costs_nothing_and_an_unconfirmed_one_its_estimate(
     tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
 ) -> None:
     url, sim = simulator
-    ctx = context(tmp_path, RECEIVER_DATABASE_URL=database_url, EVOLINK_BASE_URL=url)
-    try:
+    with context(tmp_path, RECEIVER_DATABASE_URL=database_url, EVOLINK_BASE_URL=url) as ctx:
         sim.patch("/_simulator/config", json={"rate_limit_next": 1})
         with pytest.raises(ProviderRateLimited):
             submit_prepared(ctx, prepare(ctx, JobSpec(prompt="too soon")))
@@ -157,16 +150,13 @@ def test_a_refused_submission_costs_nothing_and_an_unconfirmed_one_its_estimate(
         run_sql(ctx.db, "UPDATE jobs SET credits_reserved = NULL WHERE id = :id", id=job.id)
         (line,) = cost.spending(ctx, since=clock.now() - timedelta(hours=1))
         assert (line.jobs, line.credits, line.estimated_jobs) == (1, 28.8, 1)
-    finally:
-        ctx.close()
 
 
 def test_429s_are_retried_for_the_same_job(
     tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
 ) -> None:
     url, sim = simulator
-    ctx = context(tmp_path, RECEIVER_DATABASE_URL=database_url, EVOLINK_BASE_URL=url)
-    try:
+    with context(tmp_path, RECEIVER_DATABASE_URL=database_url, EVOLINK_BASE_URL=url) as ctx:
         sim.patch("/_simulator/config", json={"rate_limit_next": 2})
         pacer = Pacer(max_pause=0.05)
         job = submit_prepared(ctx, prepare(ctx, JobSpec(prompt="patience")), pacer=pacer)
@@ -175,14 +165,12 @@ def test_429s_are_retried_for_the_same_job(
         assert len(run_sql(ctx.db, "SELECT id FROM jobs")) == 1
         types = [row["type"] for row in run_sql(ctx.db, "SELECT type FROM events ORDER BY seq")]
         assert types == ["job.submitted"]
-    finally:
-        ctx.close()
 
 
 def test_the_jobs_api_takes_shots_dry_runs_and_reports_costs(
     tmp_path: Path, database_url: str, simulator: tuple[str, httpx.Client]
 ) -> None:
-    from receiver.web import create_app
+    from receiver.runtime import web_app
 
     token = "admin-token-for-tests-0123456789"
     ctx = context(
@@ -198,7 +186,7 @@ def test_the_jobs_api_takes_shots_dry_runs_and_reports_costs(
     auth = {"Authorization": f"Bearer {token}"}
     try:
         with (
-            run_server(create_app(ctx)) as base,
+            run_server(web_app(ctx, archive=False)) as base,
             httpx.Client(base_url=base, headers=auth, timeout=10) as api,
         ):
             shots = {"prompt": "A fox.", "shots": ["2:it wakes", {"seconds": 4, "text": "it runs"}]}

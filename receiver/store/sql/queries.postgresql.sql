@@ -21,3 +21,17 @@ RETURNING *;
 -- name: lock_budget
 -- Two submissions checking the daily budget at once must not both fit in its last credits.
 SELECT pg_advisory_xact_lock(7420112);
+
+-- name: take_outbox
+-- SKIP LOCKED: two notifiers each take different events, neither waits on the other.
+SELECT * FROM notify_outbox ORDER BY event_seq LIMIT :limit FOR UPDATE SKIP LOCKED;
+
+-- name: claim_notifications
+UPDATE notifications
+SET claimed_by = :owner, next_attempt_at = :claim_until, updated_at = :now
+WHERE id IN (
+    SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= :now
+    ORDER BY next_attempt_at LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING *;

@@ -316,6 +316,18 @@ SELECT * FROM assets WHERE job_id = :job_id;
 -- name: insert_event
 INSERT INTO events (job_id, type, data, created_at) VALUES (:job_id, :type, :data, :now);
 
+-- name: insert_final_event
+-- A final event is also put in the notification outbox (notify_outbox), in its transaction.
+INSERT INTO events (job_id, type, data, created_at) VALUES (:job_id, :type, :data, :now)
+RETURNING seq;
+
+-- name: insert_outbox
+INSERT INTO notify_outbox (event_seq, job_id, type, created_at)
+VALUES (:seq, :job_id, :type, :now);
+
+-- name: get_event
+SELECT * FROM events WHERE seq = :seq;
+
 -- name: list_job_events
 SELECT * FROM events WHERE job_id = :job_id ORDER BY seq;
 
@@ -331,8 +343,8 @@ LIMIT :limit;
 -- name: add_subscription
 INSERT INTO subscriptions (url, created_at) VALUES (:url, :now) ON CONFLICT (url) DO NOTHING;
 
--- name: active_subscriptions
-SELECT url FROM subscriptions WHERE disabled_at IS NULL ORDER BY url;
+-- name: disabled_subscriptions
+SELECT url FROM subscriptions WHERE disabled_at IS NOT NULL;
 
 -- name: disable_subscription
 UPDATE subscriptions SET disabled_at = :now, reason = :reason WHERE url = :url;
@@ -340,12 +352,16 @@ UPDATE subscriptions SET disabled_at = :now, reason = :reason WHERE url = :url;
 -- name: latest_event_seq
 SELECT MAX(seq) AS seq FROM events;
 
--- name: notify_cursor
-SELECT seq FROM notify_cursor WHERE name = 'final_events';
+-- name: take_outbox
+-- The oldest final events not yet turned into notifications (PostgreSQL: SKIP LOCKED, so
+-- two notifiers take different ones).
+SELECT * FROM notify_outbox ORDER BY event_seq LIMIT :limit;
 
--- name: set_notify_cursor
-INSERT INTO notify_cursor (name, seq) VALUES ('final_events', :seq)
-ON CONFLICT (name) DO UPDATE SET seq = :seq;
+-- name: delete_outbox
+DELETE FROM notify_outbox WHERE event_seq = :seq;
+
+-- name: drop_stale_outbox
+DELETE FROM notify_outbox WHERE created_at < :before;
 
 -- name: insert_notification
 INSERT INTO notifications (id, url, event_seq, job_id, type, payload, state, attempts,
@@ -353,15 +369,22 @@ INSERT INTO notifications (id, url, event_seq, job_id, type, payload, state, att
 VALUES (:id, :url, :event_seq, :job_id, :type, :payload, 'pending', 0, :now, :now, :now)
 ON CONFLICT (url, event_seq) DO NOTHING;
 
--- name: due_notifications
-SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= :now
-ORDER BY next_attempt_at LIMIT :limit;
+-- name: claim_notifications
+-- Due notifications, held by :owner until :claim_until: a process that dies while sending
+-- lets its claim lapse, and another sends again with the same webhook-id.
+UPDATE notifications
+SET claimed_by = :owner, next_attempt_at = :claim_until, updated_at = :now
+WHERE id IN (
+    SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= :now
+    ORDER BY next_attempt_at LIMIT :limit
+)
+RETURNING *;
 
 -- name: notification_attempted
 UPDATE notifications
 SET state = :state, attempts = attempts + 1, next_attempt_at = :next_attempt_at,
-    last_status = :last_status, last_error = :last_error, updated_at = :now
-WHERE id = :id AND state = 'pending';
+    last_status = :last_status, last_error = :last_error, updated_at = :now, claimed_by = NULL
+WHERE id = :id AND state = 'pending' AND claimed_by = :owner;
 
 -- name: list_notifications
 SELECT * FROM notifications
@@ -370,7 +393,8 @@ ORDER BY created_at DESC, id DESC LIMIT :limit;
 
 -- name: resend_notification
 UPDATE notifications
-SET state = 'pending', attempts = 0, next_attempt_at = :now, last_error = NULL, updated_at = :now
+SET state = 'pending', attempts = 0, next_attempt_at = :now, last_error = NULL, updated_at = :now,
+    claimed_by = NULL
 WHERE id = :id;
 
 -- ───────────────────────────── costs ─────────────────────────────
