@@ -37,6 +37,7 @@ format: $(STAMP)
 test: lint
 	bash infra/ensure-postgres.sh
 	bash infra/ensure-caddy.sh
+	bash infra/ensure-nginx.sh
 	bash infra/ensure-chromium.sh
 	$(BIN)/pytest -n auto
 

@@ -23,7 +23,6 @@ four an exact retry of a recent one (see :mod:`bench.workload`). The receiver ru
 from __future__ import annotations
 
 import math
-import os
 import random
 import secrets
 import time
@@ -135,7 +134,7 @@ def run(options: Options) -> ScenarioResult:
         "bench.noop",
         ["--host", "127.0.0.1", "--port", str(noop_port)],
         port=noop_port,
-        env=_clean_env(),
+        env=processes.clean_env(),
         plan_path=plan_path,
         workdir=workdir,
         cpus=cpus,
@@ -171,15 +170,9 @@ def _open_stage(name: str, duration: float, callbacks: Sequence[workload.Callbac
     )
 
 
-def _clean_env() -> dict[str, str]:
-    """The caller's environment without any receiver, provider or S3 setting in it."""
-    prefixes = ("RECEIVER_", "EVOLINK_", "AWS_")
-    return {name: value for name, value in os.environ.items() if not name.startswith(prefixes)}
-
-
 def _receiver_env(db_path: Path, secret_key: str, port: int) -> dict[str, str]:
     return {
-        **_clean_env(),
+        **processes.clean_env(),
         "RECEIVER_DATABASE_URL": f"sqlite:///{db_path}",
         "RECEIVER_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "RECEIVER_SECRET_KEYS": secret_key,

@@ -247,7 +247,7 @@ def _receiver_stage(rig: _Rig, videos: Sequence[Video], *, name: str) -> Stage:
 def _worker_env(rig: _Rig, name: str) -> dict[str, str]:
     """The worker's settings for stage ``name``: its own database and bucket."""
     return {
-        **_clean_env(),
+        **processes.clean_env(),
         "RECEIVER_DATABASE_URL": f"sqlite:///{rig.workdir / name / 'receiver.db'}",
         "RECEIVER_S3_ENDPOINT_URL": rig.store.endpoint,
         "RECEIVER_S3_BUCKET": _bucket(name),
@@ -264,12 +264,6 @@ def _worker_env(rig: _Rig, name: str) -> dict[str, str]:
         # Nothing in a benchmark may reach the real provider: point it at a closed port.
         "EVOLINK_BASE_URL": "http://127.0.0.1:9",
     }
-
-
-def _clean_env() -> dict[str, str]:
-    """The caller's environment without any receiver, provider or S3 setting in it."""
-    prefixes = ("RECEIVER_", "EVOLINK_", "AWS_")
-    return {name: value for name, value in os.environ.items() if not name.startswith(prefixes)}
 
 
 def _flush() -> None:

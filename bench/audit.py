@@ -93,12 +93,17 @@ def audit(
     unanswered: int,
     sent_jobs: int,
     sent_requests: int,
+    junk: bool = False,
 ) -> Audit:
+    """``junk``: requests without a valid token were sent alongside; their rejected rows are
+    not deliveries of the callbacks audited here, and are left out."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         outcomes = dict(
             conn.execute("SELECT outcome, COUNT(*) FROM deliveries GROUP BY outcome").fetchall()
         )
+        if junk:
+            outcomes.pop("rejected", None)
         accepted_per_job = dict(
             conn.execute(
                 "SELECT job_id, COUNT(*) FROM deliveries WHERE outcome = 'accepted' GROUP BY job_id"

@@ -19,13 +19,28 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["ProcessFailed", "core_split", "spawned", "stop", "tail", "wait", "wait_for_port"]
+__all__ = [
+    "ProcessFailed",
+    "clean_env",
+    "core_split",
+    "spawned",
+    "stop",
+    "tail",
+    "wait",
+    "wait_for_port",
+]
 
 _ROOT = Path(__file__).resolve().parent.parent
 
 
 class ProcessFailed(Exception):
     """A child process exited early, did not come up, or failed."""
+
+
+def clean_env() -> dict[str, str]:
+    """The caller's environment without any receiver, provider or S3 setting in it."""
+    prefixes = ("RECEIVER_", "EVOLINK_", "AWS_")
+    return {name: value for name, value in os.environ.items() if not name.startswith(prefixes)}
 
 
 def core_split() -> tuple[set[int] | None, set[int] | None]:

@@ -175,6 +175,17 @@ def _notify_secret(text: str | None) -> Secret | None:
     return Secret(text)
 
 
+def _admin_token(token: Secret | None) -> Secret | None:
+    # It opens the API and the gallery to whoever holds it, from wherever /v1 is reachable.
+    if token is not None and len(token.reveal()) < 24:
+        raise ConfigError(
+            "RECEIVER_ADMIN_TOKEN",
+            "must be at least 24 characters long "
+            '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
+        )
+    return token
+
+
 def _kling_settings(env: _Env, *, insecure: bool) -> tuple[str | None, Secret | None, str]:
     """Access key, secret key and base URL of Kling's API."""
     access_key, secret_key = env.text("KLING_ACCESS_KEY"), env.secret("KLING_SECRET_KEY")
@@ -206,6 +217,15 @@ def _proxies(text: str) -> tuple[str, ...]:
     return tuple(networks)
 
 
+def _presign_expiry(env: _Env, name: str, default: str) -> float:
+    """How long a presigned S3 URL stays valid: Signature Version 4 allows seven days at most,
+    so a longer setting is refused at start-up rather than by S3 at the first link."""
+    seconds = env.duration(name, default)
+    if seconds > 7 * 86400:
+        raise ConfigError(name, "S3 presigns URLs for at most 7d")
+    return seconds
+
+
 def _submission_settings(env: _Env) -> dict[str, Any]:
     """Local first-frame images and the daily credit budget."""
     budget_text = env.text("RECEIVER_MAX_CREDITS_PER_DAY")
@@ -224,10 +244,7 @@ def _submission_settings(env: _Env) -> dict[str, Any]:
         raise ConfigError("RECEIVER_S3_INPUT_PREFIX", "must not start with '/'")
     if input_prefix and not input_prefix.endswith("/"):
         input_prefix += "/"
-    image_expiry = env.duration("RECEIVER_IMAGE_URL_EXPIRY", "24h")
-    if image_expiry > 7 * 86400:
-        # S3's presigned URLs (Signature Version 4) are valid for seven days at most.
-        raise ConfigError("RECEIVER_IMAGE_URL_EXPIRY", "S3 presigns URLs for at most 7d")
+    image_expiry = _presign_expiry(env, "RECEIVER_IMAGE_URL_EXPIRY", "24h")
     return {
         "max_credits_per_day": budget,
         "s3_input_prefix": input_prefix,
@@ -266,9 +283,15 @@ class Settings:
 
     max_body_bytes: int = 1024 * 1024
     rejected_retention: float = 7 * 86400.0
+    rejected_max_rows: int = 200_000
+    rejected_log_rate: int = 20
     trusted_proxies: tuple[str, ...] = ()
     confirm_with_provider: bool = False
+    adopt_unconfirmed: bool = False
+    adopt_limit: int = 1000
     request_timeout: float = 10.0
+    max_headers: int = 100
+    max_header_bytes: int = 32 * 1024
     watchdog_grace: float = 600.0
     presign_expiry: float = 3600.0
     max_credits_per_day: float | None = None
@@ -291,6 +314,8 @@ class Settings:
     max_video_bytes: int = 2 * 1024**3
     archive_max_attempts: int = 200
     fetch_timeout: float = 30.0
+    fetch_min_rate: int = 16 * 1024
+    fetch_rate_window: float = 60.0
     fetch_allowed_hosts: frozenset[str] = frozenset()
 
     log_level: str = "info"
@@ -376,7 +401,7 @@ class Settings:
             public_url=public_url,
             secret_keys=keys,
             token_max_age=env.duration("RECEIVER_TOKEN_MAX_AGE", "72h"),
-            admin_token=env.secret("RECEIVER_ADMIN_TOKEN"),
+            admin_token=_admin_token(env.secret("RECEIVER_ADMIN_TOKEN")),
             insecure=insecure,
             evolink_api_key=env.secret("EVOLINK_API_KEY"),
             evolink_base_url=evolink_base,
@@ -385,11 +410,17 @@ class Settings:
             kling_base_url=kling_base_url,
             max_body_bytes=env.size("RECEIVER_MAX_BODY_BYTES", "1MiB"),
             rejected_retention=env.duration("RECEIVER_REJECTED_RETENTION", "7d"),
+            rejected_max_rows=env.integer("RECEIVER_REJECTED_MAX_ROWS", 200_000),
+            rejected_log_rate=env.integer("RECEIVER_REJECTED_LOG_RATE", 20, minimum=0),
             trusted_proxies=_proxies(env.text("RECEIVER_TRUSTED_PROXIES") or ""),
             confirm_with_provider=env.flag("RECEIVER_CONFIRM_WITH_PROVIDER"),
+            adopt_unconfirmed=env.flag("RECEIVER_ADOPT_UNCONFIRMED"),
+            adopt_limit=env.integer("RECEIVER_ADOPT_LIMIT", 1000),
             request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT", "10s"),
+            max_headers=env.integer("RECEIVER_MAX_HEADERS", 100),
+            max_header_bytes=env.size("RECEIVER_MAX_HEADER_BYTES", "32KiB"),
             watchdog_grace=env.duration("RECEIVER_WATCHDOG_GRACE", "10m"),
-            presign_expiry=env.duration("RECEIVER_PRESIGN_EXPIRY", "1h"),
+            presign_expiry=_presign_expiry(env, "RECEIVER_PRESIGN_EXPIRY", "1h"),
             **_submission_settings(env),
             notify_urls=tuple(
                 _check_url("RECEIVER_NOTIFY_URLS", url.strip(), https_only=not insecure)
@@ -416,6 +447,8 @@ class Settings:
             max_video_bytes=max_video_bytes,
             archive_max_attempts=env.integer("RECEIVER_ARCHIVE_MAX_ATTEMPTS", 200),
             fetch_timeout=env.duration("RECEIVER_FETCH_TIMEOUT", "30s"),
+            fetch_min_rate=env.size("RECEIVER_FETCH_MIN_RATE", "16KiB"),
+            fetch_rate_window=env.duration("RECEIVER_FETCH_RATE_WINDOW", "1m"),
             fetch_allowed_hosts=frozenset(
                 host.strip().lower()
                 for host in (env.text("RECEIVER_FETCH_ALLOWED_HOSTS") or "").split(",")

@@ -4,7 +4,10 @@ Starts SeaweedFS (data under ``var/dev``), the provider simulator, and ``receive
 with its worker, each as a child process wired to the others; submits a demo job and
 shows it stored; then keeps everything running until Ctrl-C, and stops it all cleanly.
 Secrets for this local setup are generated once and kept in ``var/dev/secrets.json``, and
-``var/dev/env`` holds the variables to talk to it from another terminal.
+``var/dev/env`` holds the variables to talk to it from another terminal. Both are the owner's
+alone (``0600`` from the moment they exist, in a ``0700`` directory), and no secret is ever
+put on a child's command line, which ``ps`` shows to every user: the simulator is given its
+keys in its environment.
 """
 
 from __future__ import annotations
@@ -35,15 +38,43 @@ VAR = Path("var/dev")
 _DEV_KLING_ACCESS_KEY = "ak-dev-kling"
 
 
+def _private_dir(path: Path) -> None:
+    """``path`` as a directory only its owner can enter (``0700``), created so if missing."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # An existing one (from before, or made under another umask) is tightened too.
+    path.chmod(0o700)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by its owner only from the first byte.
+
+    The content goes to a new file created ``0600`` by ``os.open`` (never a file created
+    world-readable and narrowed afterwards, nor an old file whose mode would be kept), which
+    then takes the place of ``path`` in one rename.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def _dev_secrets() -> dict[str, str]:
     path = VAR / "secrets.json"
     if path.exists():
+        # Written by an older version, perhaps readable by all: the owner's alone from now.
+        path.chmod(0o600)
         stored: dict[str, str] = json.loads(path.read_text())
         if "kling_secret_key" in stored:
             return stored
         # Written before Kling was a provider: add its key pair, keep the rest.
         values = {**stored, "kling_secret_key": secrets.token_urlsafe(32)}
-        path.write_text(json.dumps(values, indent=2))
+        _write_private(path, json.dumps(values, indent=2))
         return values
     values = {
         "secret_key": secrets.token_urlsafe(32),
@@ -53,9 +84,34 @@ def _dev_secrets() -> dict[str, str]:
         "api_key": "sk-evo-dev-" + secrets.token_hex(12),
         "kling_secret_key": secrets.token_urlsafe(32),
     }
-    path.write_text(json.dumps(values, indent=2))
-    path.chmod(0o600)
+    _write_private(path, json.dumps(values, indent=2))
     return values
+
+
+def _env_file(variables: dict[str, str]) -> str:
+    """``var/dev/env``: the variables to ``source`` in another terminal."""
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items())
+
+
+def _simulator_command(
+    port: int, values: dict[str, str], env: dict[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """The simulator's arguments and environment: its secrets in the environment only."""
+    from receiver.simulator.config import SECRET_VARIABLES
+
+    args = [
+        "simulator",
+        "--port",
+        str(port),
+        "--kling-access-key",
+        _DEV_KLING_ACCESS_KEY,
+        "--allow-http-callbacks",
+    ]
+    secret_env = {
+        SECRET_VARIABLES["api_key"]: values["api_key"],
+        SECRET_VARIABLES["kling_secret_key"]: values["kling_secret_key"],
+    }
+    return args, {**env, **secret_env}
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 30) -> None:
@@ -92,7 +148,7 @@ def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
     # without running the cleanup and leave the children (own sessions) running.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
-    VAR.mkdir(parents=True, exist_ok=True)
+    _private_dir(VAR)
     values = _dev_secrets()
     seaweed = SeaweedFS(
         VAR / "seaweedfs",
@@ -122,27 +178,8 @@ def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
             "RECEIVER_INSECURE": "1",
         }
         env = {**os.environ, **env_vars}
-        (VAR / "env").write_text(
-            "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env_vars.items())
-        )
-        children.append(
-            _spawn(
-                [
-                    "simulator",
-                    "--port",
-                    str(sim_port),
-                    "--api-key",
-                    values["api_key"],
-                    "--kling-access-key",
-                    _DEV_KLING_ACCESS_KEY,
-                    "--kling-secret-key",
-                    values["kling_secret_key"],
-                    "--allow-http-callbacks",
-                ],
-                env,
-                "simulator.log",
-            )
-        )
+        _write_private(VAR / "env", _env_file(env_vars))
+        children.append(_spawn(*_simulator_command(sim_port, values, env), "simulator.log"))
         children.append(_spawn(["serve", "--port", str(port)], env, "receiver.log"))
         _wait_http(f"http://127.0.0.1:{sim_port}/_simulator/config", children[0], "the simulator")
         _wait_http(f"http://127.0.0.1:{port}/healthz", children[1], "the receiver")
@@ -190,6 +227,7 @@ def _demo(settings: Settings) -> None:
     from receiver import jobs
     from receiver.context import Context
     from receiver.providers.base import JobRequest
+    from receiver.terminal import terminal_safe
 
     with Context(settings) as ctx:
         job = jobs.submit_job(ctx, JobRequest(prompt="A paper boat drifting down a rainy street"))
@@ -204,9 +242,8 @@ def _demo(settings: Settings) -> None:
                 break
             time.sleep(0.5)
         if details.asset is None:
-            raise ReceiverError(
-                f"the demo job ended as {details.job.status}: {details.job.attention}"
-            )
+            reason = terminal_safe(details.job.attention or details.job.error_message or "")
+            raise ReceiverError(f"the demo job ended as {details.job.status}: {reason}")
         url = ctx.store.presigned_url(details.asset.object_key, expires_in=3600)
         print(
             f"stored: {details.asset.uri}  {details.asset.size_bytes} bytes  "

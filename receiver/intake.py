@@ -8,6 +8,7 @@ of it or none of it. Nothing here touches the network.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -49,6 +50,10 @@ _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "
 # Proxies may echo the request URI (with its token) in headers such as X-Original-URI.
 _TOKEN_IN_VALUE = re.compile(r"(/callbacks/[^/\s]+/)[^\s?#]+")
 _CAS_ATTEMPTS = 5
+#: An unauthenticated request is remembered by these headers only (see header_digest).
+_DIGEST_HEADERS = ("user-agent", "content-type", "content-length", "x-forwarded-for")
+_DIGEST_VALUE_CHARS = 64
+_REASON_KEEP_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,9 @@ class Rejection:
     message: str
     status_code: int
     job_id: str | None = None
+    #: The token was good (the body or the task was not): the delivery is logged whole, to
+    #: be replayed. Otherwise anyone could have sent it, and only a summary is kept.
+    authenticated: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +113,8 @@ class Admission:
     job_id: str | None
     label: str | None = None
     confirm: bool = False
+    #: An unbound URL's identity (a digest of its token), counted against RECEIVER_ADOPT_LIMIT.
+    adopter: str | None = None
 
 
 def judge_callback(
@@ -115,11 +125,14 @@ def judge_callback(
     *,
     confirm: bool = False,
     confirm_external: bool = False,
+    adopt_unconfirmed: bool = False,
 ) -> Admission | Rejection:
     """Token first, then body: all that can be decided without the database.
 
     ``confirm``: archive only after the provider's task API confirms the completion.
-    ``confirm_external``: the same, for jobs adopted from unbound callback URLs.
+    ``confirm_external``: the same, for jobs adopted from unbound callback URLs; without it
+    such jobs are refused unless ``adopt_unconfirmed`` (anyone holding the URL could claim
+    any task id, and have us download any URL).
     """
     try:
         claims = signer.verify(token, provider=provider.name)
@@ -135,23 +148,46 @@ def judge_callback(
             message=f"malformed callback body: {exc}",
             status_code=400,
             job_id=claims.job_id,
+            authenticated=True,
         )
     if claims.job_id is None:
+        if not (confirm or confirm_external or adopt_unconfirmed):
+            return Rejection(
+                reason="unconfirmable",
+                status_code=403,
+                message="an unbound callback URL adopts a job only once the provider can "
+                "confirm its task: set the provider's API key (or RECEIVER_ADOPT_UNCONFIRMED=1)",
+                authenticated=True,
+            )
         return Admission(
-            snapshot=snapshot, job_id=None, label=claims.label, confirm=confirm or confirm_external
+            snapshot=snapshot,
+            job_id=None,
+            label=claims.label,
+            confirm=confirm or confirm_external,
+            adopter=hashlib.sha256(token.encode()).hexdigest()[:32],
         )
     return Admission(snapshot=snapshot, job_id=claims.job_id, confirm=confirm)
 
 
 def record(
-    conn: Connection, delivery: IncomingDelivery, verdict: Admission | Rejection
+    conn: Connection,
+    delivery: IncomingDelivery,
+    verdict: Admission | Rejection,
+    *,
+    adopt_limit: int | None = None,
 ) -> IntakeResult:
-    """Apply a judged callback inside the caller's transaction."""
+    """Apply a judged callback inside the caller's transaction.
+
+    ``adopt_limit``: how many jobs one unbound URL may adopt in 24 hours (None: no limit).
+    """
     if isinstance(verdict, Rejection):
         return _reject_in(conn, delivery, verdict)
     job_id = verdict.job_id
     if job_id is None:
-        job_id = _adopt_external_job(conn, delivery.provider, verdict.snapshot, verdict.label)
+        adopted = _adopt_external_job(conn, delivery.provider, verdict, adopt_limit)
+        if isinstance(adopted, Rejection):
+            return _reject_in(conn, delivery, adopted)
+        job_id = adopted
         if job_id is None:
             # An unbound URL proves nothing about jobs we submitted ourselves.
             return _reject_in(
@@ -161,6 +197,7 @@ def record(
                     reason="task_mismatch",
                     status_code=409,
                     message="an unbound callback URL cannot report on a job submitted here",
+                    authenticated=True,
                 ),
             )
     return ingest_in(conn, job_id, verdict.snapshot, delivery, confirm=verdict.confirm)
@@ -175,10 +212,17 @@ def receive_callback(
     *,
     confirm: bool = False,
     confirm_external: bool = False,
+    adopt_unconfirmed: bool = False,
 ) -> IntakeResult:
     """Judge and record a live callback in a transaction of its own."""
     verdict = judge_callback(
-        signer, provider, token, delivery.body, confirm=confirm, confirm_external=confirm_external
+        signer,
+        provider,
+        token,
+        delivery.body,
+        confirm=confirm,
+        confirm_external=confirm_external,
+        adopt_unconfirmed=adopt_unconfirmed,
     )
     with db.transaction() as conn:
         result = record(conn, delivery, verdict)
@@ -187,24 +231,40 @@ def receive_callback(
 
 
 def _adopt_external_job(
-    conn: Connection, provider: str, snapshot: TaskSnapshot, label: str | None
-) -> str | None:
+    conn: Connection, provider: str, verdict: Admission, limit: int | None
+) -> str | Rejection | None:
     """The job of a task submitted by other code, created on its first callback.
 
     None when the task belongs to a job submitted through receiver, which only its own
-    bound URL may move.
+    bound URL may move; a rejection when the URL has adopted its share of jobs today.
     """
-    conn.execute(
-        "adopt_external_job",
-        id=clock.new_id("job"),
-        provider=provider,
-        model=snapshot.model or "unknown",
-        prompt=f"(submitted elsewhere{f': {label}' if label else ''})",
-        params=json.dumps({"external": True, "label": label}),
-        task_id=snapshot.task_id,
-        now=clock.to_db(clock.now()),
-    )
+    snapshot, label = verdict.snapshot, verdict.label
     row = conn.fetch_one("get_job_by_task", provider=provider, task_id=snapshot.task_id)
+    if row is None:
+        now = clock.now()
+        if limit is not None:
+            since = clock.to_db(now - timedelta(hours=24))
+            found = conn.fetch_one("count_adoptions", adopted_via=verdict.adopter, since=since)
+            if found is not None and found["n"] >= limit:
+                return Rejection(
+                    reason="adoption_limit",
+                    status_code=429,
+                    message=f"this callback URL adopted {limit} jobs in 24 hours, its limit "
+                    "(RECEIVER_ADOPT_LIMIT); hand out another URL or raise the limit",
+                    authenticated=True,
+                )
+        conn.execute(
+            "adopt_external_job",
+            id=clock.new_id("job"),
+            provider=provider,
+            model=snapshot.model or "unknown",
+            prompt=f"(submitted elsewhere{f': {label}' if label else ''})",
+            params=json.dumps({"external": True, "label": label}),
+            task_id=snapshot.task_id,
+            now=clock.to_db(now),
+            adopted_via=verdict.adopter,
+        )
+        row = conn.fetch_one("get_job_by_task", provider=provider, task_id=snapshot.task_id)
     assert row is not None
     if not json.loads(row["params"]).get("external"):
         return None
@@ -270,7 +330,8 @@ def reject(
     *,
     job_id: str | None = None,
 ) -> IntakeResult:
-    """Record a delivery we refuse, so even junk leaves a trace to look at."""
+    """Record a delivery we refuse, so even junk leaves a trace to look at (a summary: it
+    comes from no verified token)."""
     rejection = Rejection(reason=reason, message=message, status_code=status_code, job_id=job_id)
     with db.transaction() as conn:
         result = _reject_in(conn, delivery, rejection)
@@ -284,8 +345,9 @@ def _reject_in(conn: Connection, delivery: IncomingDelivery, rejection: Rejectio
         delivery,
         DeliveryOutcome.REJECTED,
         rejection.status_code,
-        reason=f"{rejection.reason}: {rejection.message}",
+        reason=f"{rejection.reason}: {rejection.message}"[:_REASON_KEEP_CHARS],
         job_id=rejection.job_id,
+        whole=rejection.authenticated,
     )
 
 
@@ -428,8 +490,31 @@ def _record(
     reason: str | None = None,
     job_id: str | None = None,
     snapshot: TaskSnapshot | None = None,
+    whole: bool = True,
 ) -> IntakeResult:
+    """Write the delivery down: ``whole`` (headers and body, for replays), or for a request
+    anyone could have sent, a summary of a fixed, small size whatever it sent."""
     delivery_id = clock.new_id("dlv")
+    if not whole:
+        conn.execute(
+            "insert_delivery",
+            id=delivery_id,
+            provider=delivery.provider,
+            source=delivery.source,
+            job_id=None,
+            task_id=None,
+            provider_status=None,
+            outcome=outcome,
+            reason=reason,
+            client_addr=(delivery.client_addr or "")[:64] or None,
+            headers=orjson.dumps(header_digest(delivery.headers)).decode(),
+            body=None,
+            body_size=len(delivery.body),
+            received_at=clock.to_db(delivery.received_at),
+        )
+        return IntakeResult(
+            delivery_id=delivery_id, outcome=outcome, status_code=status_code, reason=reason
+        )
     conn.execute(
         "insert_delivery",
         id=delivery_id,
@@ -455,6 +540,20 @@ def _record(
         task_id=snapshot.task_id if snapshot else None,
         reason=reason,
     )
+
+
+def header_digest(headers: Mapping[str, str]) -> dict[str, str | int]:
+    """What an unauthenticated request's headers are remembered by: how many and how large,
+    and a few that tell who sent it, each cut short (at most about 400 bytes of JSON)."""
+    digest: dict[str, str | int] = {
+        "_count": len(headers),
+        "_bytes": sum(len(name) + len(value) for name, value in headers.items()),
+    }
+    for name in _DIGEST_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            digest[name] = _redact_header(name, value)[:_DIGEST_VALUE_CHARS]
+    return digest
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -25,6 +25,7 @@ __all__ = [
     "DEADLINE_WARNINGS",
     "NOTIFICATIONS",
     "REGISTRY",
+    "UNLOGGED_REJECTIONS",
     "callback_counter",
     "registry_for",
 ]
@@ -50,6 +51,12 @@ ARCHIVES = Counter(
     "receiver_archives",
     "Archive attempts by result (stored, retry, failed, expired).",
     ["result"],
+    registry=REGISTRY,
+)
+UNLOGGED_REJECTIONS = Counter(
+    "receiver_rejections_unlogged",
+    "Requests to the callback routes without a valid token that were refused without being "
+    "written to the delivery log, because RECEIVER_REJECTED_LOG_RATE was spent.",
     registry=REGISTRY,
 )
 NOTIFICATIONS = Counter(

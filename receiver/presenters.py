@@ -1,15 +1,23 @@
 """How jobs, assets and deliveries look from outside: JSON for machines, lines for people.
 
 One place, so ``receiver show --json`` and the HTTP API print the same document.
+
+Much of what these show comes from outside: prompts, the provider's statuses and error text,
+rejection reasons, codec names read from a downloaded file. The JSON documents keep it
+exact (JSON escapes control characters itself); the text for a terminal passes every line
+through :func:`terminal_safe`, so an ``ESC [2J`` in a provider's error message is printed as
+``\\x1b[2J`` instead of clearing the screen of whoever runs ``receiver show``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from receiver.jobs import Attention, JobDetails, JobSummary
 from receiver.store.records import Asset, Delivery, Event, Job
+from receiver.terminal import terminal_safe
 
 __all__ = [
     "asset_json",
@@ -17,11 +25,17 @@ __all__ = [
     "details_json",
     "job_json",
     "summary_json",
+    "terminal_safe",
     "text_attention",
     "text_deliveries",
     "text_details",
     "text_table",
 ]
+
+
+def _lines(lines: Iterable[str]) -> str:
+    """The text output: each line made :func:`terminal_safe`, joined."""
+    return "\n".join(terminal_safe(line) for line in lines)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -120,23 +134,23 @@ def _size(size: int | None) -> str:
 def text_table(summaries: list[JobSummary]) -> str:
     if not summaries:
         return 'no jobs yet: submit one with  receiver submit "a prompt"'
-    rows = [("JOB", "STATUS", "MODEL", "DUR", "SIZE", "CREATED", "PROMPT")]
+    rows: list[tuple[str, ...]] = [("JOB", "STATUS", "MODEL", "DUR", "SIZE", "CREATED", "PROMPT")]
     for s in summaries:
-        prompt = s.job.prompt if len(s.job.prompt) <= 40 else s.job.prompt[:39] + "…"
+        # Escaped before measuring, so that the columns line up with what is printed.
+        prompt = terminal_safe(s.job.prompt)
+        prompt = prompt if len(prompt) <= 40 else prompt[:39] + "…"
         status = s.job.status.value + (" !" if s.job.attention else "")
-        rows.append(
-            (
-                s.job.id,
-                status,
-                s.job.model,
-                f"{s.job.params.get('duration', '-')}s",
-                _size(s.asset.size_bytes if s.asset else None),
-                s.job.created_at.strftime("%Y-%m-%d %H:%M"),
-                prompt,
-            )
+        cells = (
+            s.job.id,
+            status,
+            s.job.model,
+            f"{s.job.params.get('duration', '-')}s",
+            _size(s.asset.size_bytes if s.asset else None),
+            s.job.created_at.strftime("%Y-%m-%d %H:%M"),
         )
+        rows.append((*map(terminal_safe, cells), prompt))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join(
+    return _lines(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
         + "  "
         + row[-1]
@@ -147,21 +161,26 @@ def text_table(summaries: list[JobSummary]) -> str:
 def text_deliveries(deliveries: list[Delivery]) -> str:
     if not deliveries:
         return "no deliveries match"
-    rows = [("RECEIVED", "DELIVERY", "JOB", "SOURCE", "STATUS", "OUTCOME", "REASON")]
+    rows: list[tuple[str, ...]] = [
+        ("RECEIVED", "DELIVERY", "JOB", "SOURCE", "STATUS", "OUTCOME", "REASON")
+    ]
     rows += [
-        (
-            d.received_at.strftime("%Y-%m-%d %H:%M:%S"),
-            d.id,
-            d.job_id or "-",
-            d.source,
-            d.provider_status or "-",
-            d.outcome.value,
-            d.reason or "",
+        tuple(
+            terminal_safe(cell)
+            for cell in (
+                d.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                d.id,
+                d.job_id or "-",
+                d.source,
+                d.provider_status or "-",
+                d.outcome.value,
+                d.reason or "",
+            )
         )
         for d in deliveries
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join(
+    return _lines(
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
         for row in rows
     )
@@ -180,7 +199,7 @@ def text_attention(attention: Attention) -> str:
             f"  {d.id}  job {d.job_id or '-'}  task {d.task_id or '-'}  {d.reason}"
             for d in attention.rejections
         ]
-    return "\n".join(lines)
+    return _lines(lines)
 
 
 def text_details(details: JobDetails) -> str:
@@ -217,7 +236,7 @@ def text_details(details: JobDetails) -> str:
             f"{d.outcome.value}" + (f"  ({d.reason})" if d.reason else "")
             for d in details.deliveries
         ]
-    return "\n".join(lines)
+    return _lines(lines)
 
 
 def _video_facts(asset: Asset) -> str:

@@ -131,7 +131,9 @@ def _archiving(ctx: Context) -> list[Part]:
             Chore(
                 "purge_rejected",
                 settings.purge_interval,
-                lambda: purge_rejected(ctx.db, settings.rejected_retention),
+                lambda: purge_rejected(
+                    ctx.db, settings.rejected_retention, keep=settings.rejected_max_rows
+                ),
             ),
             # Where no process sends notifications, final events must not pile up unsent.
             Chore("drop_stale_outbox", settings.purge_interval, lambda: drop_stale(ctx.db)),

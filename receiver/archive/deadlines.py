@@ -27,19 +27,21 @@ log = structlog.get_logger(__name__)
 
 #: How long the provider's video links live after generation, as documented.
 LINK_LIFETIME = timedelta(hours=24)
-#: Expiries further out than this are not believed (a parsing surprise must not mean "never").
-_LONGEST_BELIEVED = timedelta(days=8)
 
 
 def link_deadline(url: str, generated_at: datetime) -> datetime:
-    """When ``url`` stops working: its own expiry if it carries one, else 24 h after generation."""
+    """When ``url`` stops working: its own expiry if it carries an earlier one, else 24 h
+    after generation.
+
+    A later expiry in the URL is not believed: the provider documents 24 h, and a URL is
+    text anyone can write (a forged week-long expiry would let a slow source, or a queue
+    of them, hold the archive threads for days).
+    """
+    documented = generated_at + LINK_LIFETIME
     expires = url_expiry(url)
-    if (
-        expires is not None
-        and generated_at - LINK_LIFETIME < expires < generated_at + _LONGEST_BELIEVED
-    ):
+    if expires is not None and generated_at - LINK_LIFETIME < expires < documented:
         return expires
-    return generated_at + LINK_LIFETIME
+    return documented
 
 
 def url_expiry(url: str) -> datetime | None:

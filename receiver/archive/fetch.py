@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,34 @@ class FetchPolicy:
     allowed_hosts: frozenset[str] = frozenset()
     max_redirects: int = 5
     max_bytes: int = 2 * 1024**3
+    #: Bytes a second a source must average over each ``rate_window`` (0: no floor). The
+    #: read timeout alone lets a source that sends a byte just before it holds an archive
+    #: thread for as long as the link lives.
+    min_rate: int = 0
+    rate_window: float = 60.0
+
+
+class RateFloor:
+    """Fails a download whose source sends less than ``min_rate`` bytes a second, averaged
+    over each ``window`` seconds. Pure: the caller passes the time."""
+
+    def __init__(self, min_rate: int, window: float, now: float) -> None:
+        self.min_rate = min_rate
+        self.window = window
+        self._since = now
+        self._bytes = 0
+
+    def add(self, size: int, now: float) -> None:
+        self._bytes += size
+        elapsed = now - self._since
+        if elapsed < self.window:
+            return
+        if self._bytes < self.min_rate * elapsed:
+            raise FetchError(
+                f"download failed: the source sent {self._bytes} bytes in {elapsed:.0f} s, "
+                f"slower than RECEIVER_FETCH_MIN_RATE ({self.min_rate} bytes/s)"
+            )
+        self._since, self._bytes = now, 0
 
 
 # Global by the ipaddress module's tables, yet a way back into private space.
@@ -247,8 +276,15 @@ def stream_video(
             if chunk_size is not None or expected is None
             else _body_from_socket(response, expected, timeout=client.timeout.read)
         )
+        floor = (
+            RateFloor(policy.min_rate, policy.rate_window, time.monotonic())
+            if policy.min_rate
+            else None
+        )
         for chunk in body:
             received += len(chunk)
+            if floor is not None:
+                floor.add(len(chunk), time.monotonic())
             yield chunk
         if expected is not None and received != expected:
             raise FetchError(f"the download ended after {received} of {expected} bytes")

@@ -91,6 +91,8 @@ class ArchiveWorker:
             allow_insecure=settings.insecure,
             allowed_hosts=settings.fetch_allowed_hosts,
             max_bytes=settings.max_video_bytes,
+            min_rate=settings.fetch_min_rate,
+            rate_window=settings.fetch_rate_window,
         )
         self._http = guarded_client(self._policy, timeout=settings.fetch_timeout)
         self._wakeup = threading.Event()

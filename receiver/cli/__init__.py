@@ -15,6 +15,7 @@ from receiver import logs
 from receiver.cli import jobs, recovery, services
 from receiver.config import Settings
 from receiver.errors import ConfigError, ReceiverError, ValidationError
+from receiver.terminal import terminal_safe
 
 __all__ = ["main"]
 
@@ -48,13 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         command: Callable[[Settings, argparse.Namespace], int] = args.run
         return command(settings, args)
     except ConfigError as exc:
-        print(f"receiver: configuration error: {exc.message}", file=sys.stderr)
+        print(f"receiver: configuration error: {terminal_safe(exc.message)}", file=sys.stderr)
         return 2
     except ValidationError as exc:
-        print(f"receiver: invalid request: {exc.message}", file=sys.stderr)
+        print(f"receiver: invalid request: {terminal_safe(exc.message)}", file=sys.stderr)
         return 2
     except ReceiverError as exc:
-        print(f"receiver: {exc.message}", file=sys.stderr)
+        print(f"receiver: {terminal_safe(exc.message)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -11,6 +11,7 @@ from receiver.cli._common import context, print_json, progress
 from receiver.cli.costs import budget_line, budget_state
 from receiver.config import Settings
 from receiver.errors import ConfigError, ReceiverError, ValidationError
+from receiver.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from receiver.submission.batch import BatchReport, Outcome, RowResult
@@ -148,7 +149,8 @@ def _print_report(
         credits = "-" if row.prepared is None else _credits_text(row.credits)
         what = row.job_id or "-"
         detail = row.error or row.uri or (f"comment: {row.comment[:60]}" if row.comment else "")
-        print(f"line {row.line:<5} {row.outcome:<10} {what:<32} {credits:>8}  {detail}".rstrip())
+        line = f"line {row.line:<5} {row.outcome:<10} {what:<32} {credits:>8}  {detail}"
+        print(terminal_safe(line.rstrip()))
     counts = ", ".join(
         f"{count} {outcome.replace('_', ' ')}"
         for outcome, count in summary.items()

@@ -14,6 +14,7 @@ from receiver.config import Settings
 from receiver.errors import ValidationError
 from receiver.lifecycle import DeliveryOutcome, JobStatus
 from receiver.providers import PROVIDER_NAMES
+from receiver.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from receiver.context import Context
@@ -252,7 +253,7 @@ def _wait_and_report(settings: Settings, job_id: str, args: argparse.Namespace) 
             bar.update(int(data["bytes"]) - bar.n)
             return
         status = data.get("provider_status") or ""
-        print(f"  {event_type} {status}".rstrip(), file=sys.stderr)
+        print(terminal_safe(f"  {event_type} {status}".rstrip()), file=sys.stderr)
 
     timeout = args.timeout.total_seconds() if args.timeout else None
     try:
@@ -281,7 +282,10 @@ def _wait_and_report(settings: Settings, job_id: str, args: argparse.Namespace) 
         print(asset["uri"])
         print(outcome.video_url or "")
     if not outcome.stored:
-        print(f"receiver: job {job_id} will not be stored: {outcome.reason}", file=sys.stderr)
+        print(
+            terminal_safe(f"receiver: job {job_id} will not be stored: {outcome.reason}"),
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from receiver.cli._common import context, duration, progress
 from receiver.config import Settings
 from receiver.errors import ReceiverError, ValidationError
+from receiver.terminal import terminal_safe
 
 __all__ = ["add_recovery"]
 
@@ -79,7 +80,11 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result.__dict__))
         elif result.verdict == "still_failing":
-            print(f"still failing  {result.delivery_id}  job {result.job_id}: {result.reason}")
+            print(
+                terminal_safe(
+                    f"still failing  {result.delivery_id}  job {result.job_id}: {result.reason}"
+                )
+            )
     print(
         f"replayed {summary.count('replayed')}, already done {summary.count('already_done')}, "
         f"still failing {summary.count('still_failing')}",
@@ -96,7 +101,7 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
         watchdog = Watchdog(ctx.db, settings, ctx.provider)
         summary = watchdog.run_once(submitted_before=clock.now() - args.older_than)
     for error in summary.errors:
-        print(f"error  {error}")
+        print(terminal_safe(f"error  {error}"))
     print(
         f"checked {summary.checked}, recovered {summary.recovered}, "
         f"still running {summary.still_running}, errors {len(summary.errors)}"
@@ -150,8 +155,10 @@ def _notifications(settings: Settings, args: argparse.Namespace) -> int:
             )
         else:
             print(
-                f"{row['id']}  {row['state']:9}  {row['type']:14}  job {row['job_id']}  "
-                f"attempts {row['attempts']}  {row['url']}  {row['last_error'] or ''}"
+                terminal_safe(
+                    f"{row['id']}  {row['state']:9}  {row['type']:14}  job {row['job_id']}  "
+                    f"attempts {row['attempts']}  {row['url']}  {row['last_error'] or ''}"
+                )
             )
     if not rows and not args.json:
         print("no notifications")

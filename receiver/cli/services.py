@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from receiver.cli._common import context
 from receiver.config import Settings
@@ -35,12 +36,19 @@ def add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--outcome", default="completed", choices=["completed", "failed", "cancelled", "unknown"]
     )
     simulator.add_argument("--video-bytes", type=int, help="pad videos to this size (bytes)")
-    simulator.add_argument("--api-key", help="the only API key accepted (default: any)")
+    # Secrets come from the environment: a command line is shown to every user by `ps`.
+    simulator.add_argument(
+        "--api-key",
+        help="the only API key accepted (default: $RECEIVER_SIMULATOR_API_KEY, else any; "
+        "prefer the variable, arguments are visible to every user)",
+    )
     simulator.add_argument(
         "--kling-access-key", help="Kling: the only access key accepted (default: any)"
     )
     simulator.add_argument(
-        "--kling-secret-key", help="Kling: the key tokens must be signed with (default: unchecked)"
+        "--kling-secret-key",
+        help="Kling: the key tokens must be signed with (default: "
+        "$RECEIVER_SIMULATOR_KLING_SECRET_KEY, else unchecked; prefer the variable)",
     )
     simulator.add_argument(
         "--allow-http-callbacks",
@@ -98,13 +106,16 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
 def _simulator(_settings: Settings, args: argparse.Namespace) -> int:
     from receiver import simulator
 
+    secrets = simulator.secrets_from_env(
+        os.environ, api_key=args.api_key, kling_secret_key=args.kling_secret_key
+    )
     config = simulator.SimulatorConfig(
         delay=args.delay,
         outcome=args.outcome,
         video_bytes=args.video_bytes,
-        api_key=args.api_key,
+        api_key=secrets["api_key"],
         kling_access_key=args.kling_access_key,
-        kling_secret_key=args.kling_secret_key,
+        kling_secret_key=secrets["kling_secret_key"],
         allow_http_callbacks=args.allow_http_callbacks,
         allow_private_callbacks=args.allow_http_callbacks,
     )

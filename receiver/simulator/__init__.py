@@ -21,7 +21,22 @@ callbacks, failing, truncated or trickling downloads, unknown statuses.
 from __future__ import annotations
 
 from receiver.simulator.app import create_app, serve
-from receiver.simulator.config import OUTCOMES, Outcome, SimulatorConfig
+from receiver.simulator.config import (
+    OUTCOMES,
+    SECRET_VARIABLES,
+    Outcome,
+    SimulatorConfig,
+    secrets_from_env,
+)
 from receiver.simulator.video import VideoFile
 
-__all__ = ["OUTCOMES", "Outcome", "SimulatorConfig", "VideoFile", "create_app", "serve"]
+__all__ = [
+    "OUTCOMES",
+    "SECRET_VARIABLES",
+    "Outcome",
+    "SimulatorConfig",
+    "VideoFile",
+    "create_app",
+    "secrets_from_env",
+    "serve",
+]

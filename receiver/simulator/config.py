@@ -21,13 +21,40 @@ from urllib.parse import urlsplit
 from receiver.simulator._tls import client_context
 from receiver.simulator.video import MIN_PADDING, sample_size
 
-__all__ = ["OUTCOMES", "Outcome", "SimulatorConfig", "patched", "public_view"]
+__all__ = [
+    "OUTCOMES",
+    "SECRET_VARIABLES",
+    "Outcome",
+    "SimulatorConfig",
+    "patched",
+    "public_view",
+    "secrets_from_env",
+]
 
 Outcome = Literal["completed", "failed", "cancelled", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = typing.get_args(Outcome)
 
 _MASK = "**********"
 _SECRET_FIELDS = ("api_key", "secret", "kling_secret_key")
+
+#: Where ``receiver simulator`` reads its secrets from: the environment, which only the
+#: process's own user can read, where a command line is shown to every user by ``ps``.
+SECRET_VARIABLES = {
+    "api_key": "RECEIVER_SIMULATOR_API_KEY",
+    "kling_secret_key": "RECEIVER_SIMULATOR_KLING_SECRET_KEY",
+}
+
+
+def secrets_from_env(environ: Mapping[str, str], **given: str | None) -> dict[str, str | None]:
+    """The simulator's secrets by field name: each as ``given`` (a command-line flag, kept for
+    compatibility) when it is, else from its variable in ``environ``, else ``None``."""
+    unknown = set(given) - set(SECRET_VARIABLES)
+    if unknown:
+        raise TypeError(f"not a secret of the simulator: {', '.join(sorted(unknown))}")
+    return {
+        name: given.get(name) or environ.get(variable) or None
+        for name, variable in SECRET_VARIABLES.items()
+    }
 
 
 @dataclass(frozen=True, kw_only=True)

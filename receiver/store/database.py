@@ -90,6 +90,10 @@ class Database(Protocol):
 
     def ping(self) -> None: ...
 
+    def reclaim_space(self) -> None:
+        """Return space freed by large deletes to the file system, without long locks."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -56,5 +56,8 @@ class PostgresDatabase:
         with self._pool.connection() as raw:
             raw.execute("SELECT 1")
 
+    def reclaim_space(self) -> None:
+        """Nothing to do: PostgreSQL's autovacuum reuses the space of deleted rows."""
+
     def close(self) -> None:
         self._pool.close()

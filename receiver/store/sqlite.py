@@ -9,10 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from receiver.store.database import Connection, Row
 from receiver.store.queries import Queries
 
 __all__ = ["SQLiteDatabase"]
+
+log = structlog.get_logger(__name__)
 
 
 class SQLiteDatabase:
@@ -40,6 +44,8 @@ class SQLiteDatabase:
                 self.path, isolation_level=None, check_same_thread=False, timeout=30.0
             )
             raw.row_factory = _dict_row
+            # Before WAL: a new file takes auto_vacuum only until its header is written.
+            _reclaimable(raw)
             raw.execute("PRAGMA journal_mode = WAL")
             # FULL: a callback is acknowledged only after its delivery is on disk.
             raw.execute("PRAGMA synchronous = FULL")
@@ -49,6 +55,22 @@ class SQLiteDatabase:
             with self._lock:
                 self._all.append(raw)
         return raw
+
+    def reclaim_space(self) -> None:
+        """Give the pages that deletes freed back to the file system, a few at a time.
+
+        Each step holds the write lock for a few milliseconds (1 MB of pages), so a purge
+        of millions of rows never keeps a callback waiting.
+        """
+        raw = self._connection()
+        for _ in range(100_000):
+            if raw.execute("PRAGMA freelist_count").fetchone()["freelist_count"] == 0:
+                return
+            self._vacuum_step(raw)
+
+    def _vacuum_step(self, raw: sqlite3.Connection) -> None:
+        # executescript steps the pragma to its end; execute() would free one page.
+        raw.executescript(_VACUUM_SCRIPT)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -81,6 +103,28 @@ class SQLiteDatabase:
                 raw.close()
             self._all.clear()
         self._local = threading.local()
+
+
+#: Pages freed per step of reclaim_space (4 KiB each).
+_VACUUM_STEP = 250
+_VACUUM_SCRIPT = f"BEGIN IMMEDIATE; PRAGMA incremental_vacuum({_VACUUM_STEP}); COMMIT;"
+
+
+def _reclaimable(raw: sqlite3.Connection) -> None:
+    """Make the file one whose freed pages can be given back (auto_vacuum = INCREMENTAL).
+
+    A new file only needs the pragma before its first table; a file made before this setting
+    is rewritten once by VACUUM, at start-up, before anything is served.
+    """
+    if raw.execute("PRAGMA auto_vacuum").fetchone()["auto_vacuum"] == _INCREMENTAL:
+        return
+    raw.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    if raw.execute("SELECT count(*) AS n FROM sqlite_master").fetchone()["n"]:
+        log.info("store.sqlite_vacuum", reason="turning on incremental auto-vacuum, once")
+        raw.execute("VACUUM")
+
+
+_INCREMENTAL = 2
 
 
 def _dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:

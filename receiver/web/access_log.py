@@ -19,10 +19,15 @@ __all__ = ["AccessLogMiddleware", "redact_path"]
 
 log = structlog.get_logger("receiver.access")
 
-_CALLBACK_PATH = re.compile(r"^(/callbacks/[^/]+/)[^/]+")
+# ``/callbacks/<provider>/<token>`` wherever it stands: behind a proxy's path prefix (the app
+# mounted under a root path, whose ``scope["path"]`` still carries the prefix) the route
+# begins further right, and the token must go all the same. Unanchored and case-blind on
+# purpose: masking a path that only looks like a callback costs nothing.
+_CALLBACK_PATH = re.compile(r"(/callbacks/[^/?#]+/)[^/?#]+", re.IGNORECASE)
 
 
 def redact_path(path: str) -> str:
+    """``path`` with the token of every callback route in it replaced by ``[token]``."""
     return _CALLBACK_PATH.sub(r"\1[token]", path)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,8 @@ from receiver.web.callbacks import CallbackRoutes
 from receiver.web.gallery import gallery_routes
 from receiver.web.jobs_api import job_routes
 from receiver.web.openapi import openapi_routes
+from receiver.web.security_headers import SecurityHeaders
+from receiver.web.sessions import SessionMiddleware
 from receiver.web.sse import event_routes
 
 if TYPE_CHECKING:
@@ -36,19 +40,46 @@ async def healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+class Readiness:
+    """The last answer of /readyz, reused for a second.
+
+    /readyz costs a database query and an S3 request; anyone who can reach it could
+    otherwise make us send the store as many requests as they send us. Concurrent checks
+    share one probe.
+    """
+
+    def __init__(self, ctx: Context, *, ttl: float = 1.0) -> None:
+        self._ctx = ctx
+        self._ttl = ttl
+        self._lock = asyncio.Lock()
+        self._answer: tuple[float, dict[str, str]] | None = None
+
+    async def checks(self) -> dict[str, str]:
+        async with self._lock:
+            now = time.monotonic()
+            if self._answer is None or now - self._answer[0] >= self._ttl:
+                self._answer = (now, await self._probe())
+            return self._answer[1]
+
+    async def _probe(self) -> dict[str, str]:
+        ctx = self._ctx
+        checks: dict[str, str] = {}
+        # Lambdas, not bound methods: building ctx.db or ctx.store may itself fail, and must
+        # fail inside the check.
+        probes = (("database", lambda: ctx.db.ping()), ("bucket", lambda: ctx.store.ping()))  # noqa: PLW0108
+        for name, ping in probes:
+            try:
+                await run_in_threadpool(ping)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"failing: {type(exc).__name__}"
+        return checks
+
+
 async def readyz(request: Request) -> JSONResponse:
     """Ready: the database and the bucket answer, so callbacks can be taken and archived."""
-    ctx: Context = request.state.ctx
-    checks: dict[str, str] = {}
-    # Lambdas, not bound methods: building ctx.db or ctx.store may itself fail, and must
-    # fail inside the check.
-    probes = (("database", lambda: ctx.db.ping()), ("bucket", lambda: ctx.store.ping()))  # noqa: PLW0108
-    for name, ping in probes:
-        try:
-            await run_in_threadpool(ping)
-            checks[name] = "ok"
-        except Exception as exc:
-            checks[name] = f"failing: {type(exc).__name__}"
+    readiness: Readiness = request.state.readiness
+    checks = await readiness.checks()
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", **checks}, 200 if ready else 503
@@ -80,7 +111,11 @@ def create_app(
         await run_in_threadpool(lambda: (ctx.db, ctx.signer))
         await run_in_threadpool(parts.start)
         try:
-            yield {"ctx": ctx, "metrics": metrics.registry_for(ctx.db)}
+            yield {
+                "ctx": ctx,
+                "metrics": metrics.registry_for(ctx.db),
+                "readiness": Readiness(ctx),
+            }
         finally:
             await run_in_threadpool(parts.stop)
 
@@ -99,6 +134,9 @@ def create_app(
             Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies),
             # The callback route, served in front of the router (see its docstring).
             Middleware(CallbackRoutes, ctx=ctx, committer=committer, wake=wake),
+            # Inside CallbackRoutes: the callback route pays for neither.
+            Middleware(SecurityHeaders, settings=ctx.settings),
+            Middleware(SessionMiddleware, ctx=ctx),
         ],
         lifespan=lifespan,
     )

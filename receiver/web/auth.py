@@ -1,31 +1,43 @@
-"""Who may use the API and the gallery: the admin token, as a bearer or as a signed session.
+"""Who may use the API and the gallery: the admin token, as a bearer or through a session.
 
 Scripts send ``Authorization: Bearer $RECEIVER_ADMIN_TOKEN`` (compared in constant time).
-People sign in to the gallery with the same token and get a session cookie signed with
-itsdangerous (HttpOnly, SameSite=Strict, Secure over https). A request authenticated by the
-cookie that changes something must also carry the page's CSRF token in ``X-CSRF-Token``.
+People sign in to the gallery with the same token and get a session
+(:mod:`receiver.web.sessions`): a cookie (HttpOnly, SameSite=Strict, Secure over https)
+whose row on the server is deleted by signing out and orphaned by a new admin token. A
+request authenticated by the cookie that changes something must also carry the session's
+CSRF token in ``X-CSRF-Token``.
 """
 
 from __future__ import annotations
 
 import hmac
 
-from itsdangerous import BadSignature, TimestampSigner
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from receiver.config import Secret
 from receiver.context import Context
+from receiver.web.sessions import (
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    close_session,
+    current_session,
+    open_session,
+)
+from receiver.web.sessions import csrf_token as _session_csrf_token
 
-__all__ = ["SESSION_COOKIE", "authorize", "csrf_token", "has_session", "sign_in", "token_matches"]
+__all__ = [
+    "authorize",
+    "csrf_matches",
+    "csrf_token",
+    "has_session",
+    "sign_in",
+    "sign_out",
+    "token_matches",
+]
 
-SESSION_COOKIE = "receiver_session"
-SESSION_MAX_AGE = 12 * 3600
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def _signer(ctx: Context, purpose: str) -> TimestampSigner:
-    keys = [key.reveal() for key in reversed(ctx.settings.require_secret_keys())]
-    return TimestampSigner(keys, salt=f"receiver.{purpose}")
 
 
 def _unauthorized(message: str) -> JSONResponse:
@@ -34,6 +46,14 @@ def _unauthorized(message: str) -> JSONResponse:
         401,
         headers={"WWW-Authenticate": 'Bearer realm="receiver"'},
     )
+
+
+def _admin_token(request: Request) -> Secret:
+    ctx: Context = request.state.ctx
+    token = ctx.settings.admin_token
+    if token is None:  # no session is ever found without one
+        raise RuntimeError("RECEIVER_ADMIN_TOKEN is not set")
+    return token
 
 
 def token_matches(ctx: Context, given: str) -> bool:
@@ -45,35 +65,46 @@ def token_matches(ctx: Context, given: str) -> bool:
 
 
 def has_session(request: Request) -> bool:
-    ctx: Context = request.state.ctx
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie or ctx.settings.admin_token is None:
-        return False
-    try:
-        _signer(ctx, "session").unsign(cookie, max_age=SESSION_MAX_AGE)
-    except BadSignature:
-        return False
-    return True
+    return current_session(request) is not None
 
 
 def csrf_token(request: Request) -> str:
-    """The token the gallery page sends back with every change it asks for."""
-    ctx: Context = request.state.ctx
-    session = request.cookies.get(SESSION_COOKIE, "")
-    return _signer(ctx, "csrf").get_signature(session).decode()
+    """The CSRF token of the request's session (which it must have)."""
+    session = current_session(request)
+    if session is None:
+        raise RuntimeError("the request has no session")
+    return _session_csrf_token(_admin_token(request), session)
 
 
-def sign_in(request: Request, response: Response) -> None:
+def csrf_matches(request: Request, sent: str) -> bool:
+    """Whether the request has a session and ``sent`` is its CSRF token."""
+    return has_session(request) and hmac.compare_digest(sent.encode(), csrf_token(request).encode())
+
+
+async def sign_in(request: Request, response: Response) -> None:
+    """Open a session (ending the one the browser held) and give ``response`` its cookie."""
     ctx: Context = request.state.ctx
+    admin_token, old = _admin_token(request), current_session(request)
+    session = await run_in_threadpool(lambda: open_session(ctx.db, admin_token, replacing=old))
     response.set_cookie(
         SESSION_COOKIE,
-        _signer(ctx, "session").sign("admin").decode(),
-        max_age=SESSION_MAX_AGE,
+        session.cookie,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
         path="/",
     )
+
+
+async def sign_out(request: Request, response: Response) -> None:
+    """End the request's session, if it has one, and tell the browser to forget the cookie."""
+    ctx: Context = request.state.ctx
+    session = current_session(request)
+    if session is not None:
+        admin_token = _admin_token(request)
+        await run_in_threadpool(close_session, ctx.db, admin_token, session)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
 
 
 def authorize(request: Request) -> JSONResponse | None:
@@ -87,8 +118,7 @@ def authorize(request: Request) -> JSONResponse | None:
     if has_session(request):
         if request.method in _SAFE_METHODS:
             return None
-        sent = request.headers.get("x-csrf-token", "")
-        if hmac.compare_digest(sent.encode(), csrf_token(request).encode()):
+        if csrf_matches(request, request.headers.get("x-csrf-token", "")):
             return None
         return JSONResponse({"error": "csrf", "message": "missing or wrong X-CSRF-Token"}, 403)
     return _unauthorized("a valid 'Authorization: Bearer <RECEIVER_ADMIN_TOKEN>' is required")

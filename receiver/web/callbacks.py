@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ import orjson
 from starlette._utils import get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from receiver import clock
+from receiver import clock, metrics
 from receiver.config import Settings
 from receiver.context import Context
 from receiver.intake import (
@@ -34,6 +35,7 @@ from receiver.intake import (
 )
 from receiver.lifecycle import DeliveryOutcome
 from receiver.providers import PROVIDER_NAMES
+from receiver.ratelimit import TokenBucket
 from receiver.store.group_commit import GroupCommitter
 from receiver.web.proxies import client_address
 
@@ -91,6 +93,10 @@ class CallbackRoutes:
         self._ctx = ctx
         self._committer = committer
         self._wake = wake
+        rate = ctx.settings.rejected_log_rate
+        # Requests without a valid token are written down (a summary row each) at most this
+        # often; past it they are answered and counted, and cost no write (docs/security.md).
+        self._junk_budget = TokenBucket(rate, burst=rate * 5) if rate else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         matched = _ROUTE.match(get_route_path(scope)) if scope["type"] == "http" else None
@@ -142,6 +148,7 @@ class CallbackRoutes:
                     confirm=ctx.settings.confirm_with_provider,
                     # A job first heard of through an unbound URL is confirmed whenever we can.
                     confirm_external=provider.has_credentials,
+                    adopt_unconfirmed=ctx.settings.adopt_unconfirmed,
                 )
         client = scope.get("client")
         delivery = IncomingDelivery(
@@ -156,9 +163,17 @@ class CallbackRoutes:
             received_at=received_at,
         )
 
+        if isinstance(verdict, Rejection) and not verdict.authenticated:
+            budget = self._junk_budget
+            if budget is None or not budget.take(time.monotonic()):
+                metrics.UNLOGGED_REJECTIONS.inc()
+                metrics.callback_counter(DeliveryOutcome.REJECTED.value, "callback").inc()
+                await _send_json(send, verdict.status_code, _refusal(verdict))
+                return
         order = verdict.job_id if isinstance(verdict, Admission) and verdict.job_id else ""
+        limit = ctx.settings.adopt_limit
         result = await self._committer.run(
-            lambda conn: record(conn, delivery, verdict), order=order
+            lambda conn: record(conn, delivery, verdict, adopt_limit=limit), order=order
         )
         log_result(result, delivery)
         if self._wake is not None and result.outcome == DeliveryOutcome.ACCEPTED:
@@ -227,6 +242,10 @@ async def _read_body(receive: Receive, headers: Mapping[str, str], settings: Set
         if expired and not taken_back:
             # The timer fired, yet the read ended some other way: take our cancel back.
             task.uncancel()
+
+
+def _refusal(rejection: Rejection) -> dict[str, Any]:
+    return {"error": rejection.reason, "message": rejection.message, "delivery_id": None}
 
 
 def _answer(result: IntakeResult) -> dict[str, Any]:

@@ -3,25 +3,42 @@
 The page is static HTML, CSS and JavaScript served by the app itself (no CDN); it talks to
 the same ``/v1`` API as everyone else, with the session cookie, and follows ``/v1/events``
 to update without reloading.
+
+``/login`` and ``/logout`` read a form of at most 4 KiB (a larger one is refused before it is
+read); ``/login`` counts wrong tokens per client address (:mod:`receiver.web.throttle`), and
+``/logout`` needs the session's CSRF token, like every other change.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import math
 from importlib import resources
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from receiver.context import Context
-from receiver.web.auth import SESSION_COOKIE, csrf_token, has_session, sign_in, token_matches
+from receiver.web.auth import (
+    csrf_matches,
+    csrf_token,
+    has_session,
+    sign_in,
+    sign_out,
+    token_matches,
+)
+from receiver.web.proxies import client_address
+from receiver.web.throttle import SignInThrottle
 
 __all__ = ["gallery_routes"]
 
 _STATIC = resources.files("receiver.web") / "static"
+#: The largest form /login and /logout read: one token, with room to spare.
+FORM_LIMIT = 4096
 
 _SIGN_IN = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -37,35 +54,98 @@ def _page(name: str) -> str:
     return (_STATIC / name).read_text()
 
 
+def _sign_in_page(
+    error: str = "", status_code: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    shown = f'<p class="error">{html.escape(error)}</p>' if error else ""
+    return HTMLResponse(
+        _SIGN_IN.format(error=shown),
+        status_code,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+async def _read_form(request: Request) -> dict[str, str] | Response:
+    """The urlencoded form of the request, or the answer refusing it.
+
+    Parsed here rather than pulling in a multipart parser; never more than FORM_LIMIT bytes
+    of it are read (an over-long body is refused before the rest arrives).
+    """
+    too_large = _sign_in_page(f"The form is over {FORM_LIMIT} bytes.", 413)
+    declared = request.headers.get("content-length")
+    if declared is not None and not declared.isdigit():
+        return _sign_in_page("The form's length is not a number.", 400)
+    if declared is not None and int(declared) > FORM_LIMIT:
+        return too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_LIMIT:
+            return too_large
+    fields = parse_qs(body.decode("utf-8", "replace"))
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _client(request: Request, ctx: Context) -> str:
+    return (
+        client_address(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            ctx.settings.trusted_proxies,
+        )
+        or "unknown"
+    )
+
+
 async def index(request: Request) -> Response:
     if not has_session(request):
-        return HTMLResponse(_SIGN_IN.format(error=""))
+        return _sign_in_page()
     page = _page("gallery.html").replace("{{csrf}}", html.escape(csrf_token(request)))
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
-async def login(request: Request) -> Response:
+async def login(request: Request, *, throttle: SignInThrottle) -> Response:
     ctx: Context = request.state.ctx
-    # A urlencoded form of one field: parsed here rather than pulling in a multipart parser.
-    token = parse_qs((await request.body()).decode("utf-8", "replace")).get("token", [""])[0]
-    if not token_matches(ctx, token):
-        error = '<p class="error">That is not the admin token.</p>'
-        return HTMLResponse(_SIGN_IN.format(error=error), 401)
+    client = _client(request, ctx)
+    wait = throttle.retry_after(client)
+    if wait > 0:
+        minutes = math.ceil(wait / 60)
+        return _sign_in_page(
+            f"Too many wrong tokens from your address: try again in {minutes} min.",
+            429,
+            {"Retry-After": str(math.ceil(wait))},
+        )
+    form = await _read_form(request)
+    if isinstance(form, Response):
+        return form
+    if not token_matches(ctx, form.get("token", "")):
+        throttle.failed(client)
+        return _sign_in_page("That is not the admin token.", 401)
+    throttle.succeeded(client)
     response = RedirectResponse("/", 303)
-    sign_in(request, response)
+    await sign_in(request, response)
     return response
 
 
-async def logout(_request: Request) -> Response:
+async def logout(request: Request) -> Response:
+    form = await _read_form(request)
+    if isinstance(form, Response):
+        return form
+    sent = form.get("csrf") or request.headers.get("x-csrf-token", "")
+    if has_session(request) and not csrf_matches(request, sent):
+        # SameSite=Strict already keeps other sites' forms out; this is the second lock.
+        return JSONResponse({"error": "csrf", "message": "missing or wrong CSRF token"}, 403)
     response = RedirectResponse("/", 303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    await sign_out(request, response)
     return response
 
 
 def gallery_routes() -> list[Route | Mount]:
+    # One throttle per app (so per process): see receiver/web/throttle.py.
+    throttle = SignInThrottle()
     return [
         Route("/", index, methods=["GET"]),
-        Route("/login", login, methods=["POST"]),
+        Route("/login", functools.partial(login, throttle=throttle), methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(_STATIC)), name="static"),
     ]

@@ -16,6 +16,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from receiver.config import Settings
+from receiver.web.http_limits import HeadLimits, limited_protocol
 
 __all__ = ["run_server"]
 
@@ -43,5 +44,14 @@ def run_server(app: ASGIApp, settings: Settings, *, host: str, port: int) -> Non
         # uvicorn would otherwise believe X-Forwarded-For from any loopback peer.
         proxy_headers=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        # Bounds on every request's head: header count and size, and the time it may take
+        # to arrive (a trickling client is cut off); see receiver/web/http_limits.py.
+        http=limited_protocol(
+            HeadLimits(
+                max_headers=settings.max_headers,
+                max_head_bytes=settings.max_header_bytes,
+                head_timeout=settings.request_timeout,
+            )
+        ),
     )
     _Server(config).run()

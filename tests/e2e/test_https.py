@@ -72,6 +72,7 @@ def caddy(stack: Stack, https_port: int, tmp_path: Path) -> Iterator[Caddy]:
 	log default {{
 		import {INFRA}/caddy/redact-tokens.caddy
 	}}
+	import {INFRA}/caddy/server-options.caddy
 }}
 
 https://localhost:{https_port} {{
@@ -169,3 +170,13 @@ def test_callback_arrives_over_https_through_caddy(stack: Stack, caddy: Caddy) -
     logged = re.findall(r"/callbacks/evolink/([^\"/?\s]*)", output)
     assert logged, output
     assert set(logged) == {"[token]"}, logged
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_caddy_refuses_a_header_flood_before_the_receiver(stack: Stack, caddy: Caddy) -> None:
+    context = ssl.create_default_context(cafile=str(caddy.root_ca))
+    flood = {f"x-junk-{n}": "j" * 1000 for n in range(64)}  # 64 KB of headers
+    answer = httpx.post(f"{caddy.url}/callbacks/evolink/junk", headers=flood, verify=context)
+    assert answer.status_code == 431
+    # Nothing reached the receiver: no rejected delivery was written down.
+    assert stack.cli("deliveries", "--outcome", "rejected", "--json").stdout == ""

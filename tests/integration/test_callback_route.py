@@ -2,7 +2,8 @@
 
 Includes the property-based test of the issue: random bodies, headers, content types and
 tokens (valid tokens of other jobs, expired ones) never get a 5xx, never move a job without
-its own valid token, and every request lands in the delivery log.
+its own valid token, and every request lands in the delivery log (while the budget for
+rows about junk, RECEIVER_REJECTED_LOG_RATE, lasts).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def route(tmp_path: Path, database_url: str) -> Iterator[Route]:
         RECEIVER_MAX_BODY_BYTES="4096",
         RECEIVER_REQUEST_TIMEOUT="1s",
         RECEIVER_TRUSTED_PROXIES="127.0.0.1",
+        # Every request is written down here; the cap on junk has a test of its own.
+        RECEIVER_REJECTED_LOG_RATE="100000",
     )
     with Context(Settings.from_env(env)) as ctx, run_server(web_app(ctx, archive=False)) as base:
         route = Route(ctx, base)
@@ -161,6 +164,80 @@ def test_rejected_deliveries_are_purged_after_retention(route: Route) -> None:
     run_sql(route.ctx.db, "UPDATE deliveries SET received_at = :t", t=long_ago)
     assert purge_rejected(route.ctx.db, route.ctx.settings.rejected_retention) == 1
     assert [row["outcome"] for row in route.log()] == ["accepted"]
+
+
+def raw_status(base: str, head: str) -> int:
+    """Send a request head as is (no body) and read the answer's status code."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode())
+        return int(sock.recv(64).split()[1])
+
+
+def row_bytes(row: dict[str, Any]) -> int:
+    """What a delivery row holds, in bytes (its stored values)."""
+    return sum(
+        len(value) if isinstance(value, str | bytes | memoryview) else 8
+        for value in row.values()
+        if value is not None
+    )
+
+
+def test_a_request_without_a_valid_token_costs_a_small_fixed_row(route: Route) -> None:
+    flood = {f"x-junk-{n:03}": "j" * 300 for n in range(90)}
+    refused = route.post("/callbacks/evolink/junk", b"x" * 4000, **flood)
+    assert refused.status_code == 403
+    declared = raw_status(
+        route.base,
+        "POST /callbacks/evolink/junk HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in flood.items())
+        + "content-length: 999999999\r\n\r\n",
+    )
+    assert declared == 413
+    rows = route.log()
+    assert [row["reason"].split(":")[0] for row in rows] == ["bad_token", "too_large"]
+    for row in rows:
+        assert row["body"] is None
+        headers = json.loads(row["headers"])
+        assert headers["_count"] >= 90
+        assert not any(name.startswith("x-junk") for name in headers)
+        assert row_bytes(row) <= 512, row
+    assert rows[0]["body_size"] == 4000
+
+
+def test_a_rejection_behind_a_valid_token_is_kept_whole_for_replay(route: Route) -> None:
+    url = route.url(make_job(route.ctx.db))
+    assert route.post(url, b"{nope", **{"x-trace": "t1"}).status_code == 400
+    (row,) = route.log()
+    assert bytes(row["body"]) == b"{nope"
+    assert json.loads(row["headers"])["x-trace"] == "t1"
+
+
+def test_junk_past_its_budget_is_answered_and_counted_but_not_written(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = make_env(tmp_path, RECEIVER_DATABASE_URL=database_url, RECEIVER_REJECTED_LOG_RATE="1")
+    with Context(Settings.from_env(env)) as ctx, run_server(web_app(ctx, archive=False)) as base:
+        route = Route(ctx, base)
+        started = time.monotonic()
+        answers = [route.post(f"/callbacks/evolink/junk-{n}", body()) for n in range(40)]
+        elapsed = time.monotonic() - started
+        assert {answer.status_code for answer in answers} == {403}
+        # A burst of five, then one a second.
+        assert 5 <= len(route.log()) <= 5 + int(elapsed) + 1
+        assert all(answer.json()["error"] == "bad_token" for answer in answers)
+        metrics = route.http.get("/metrics").text
+        assert "receiver_rejections_unlogged_total" in metrics
+        route.http.close()
+
+
+def test_the_rejected_log_is_capped_by_count_and_purged_in_batches(route: Route) -> None:
+    for n in range(7):
+        route.post(f"/callbacks/evolink/junk-{n}", body())
+    kept = [row["id"] for row in route.log()][-3:]
+    purged = purge_rejected(route.ctx.db, route.ctx.settings.rejected_retention, keep=3, batch=2)
+    assert purged == 4
+    assert [row["id"] for row in route.log()] == kept
 
 
 _headers = st.dictionaries(

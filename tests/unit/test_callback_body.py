@@ -28,7 +28,7 @@ async def _never() -> Message:
     raise AssertionError("unreachable")
 
 
-def test_the_route_is_matched_below_the_root_path_as_starlette_does() -> None:
+def test_the_route_is_matched_below_the_root_path_as_starlette_does(tmp_path: Path) -> None:
     async def answer(path: str, root: str = "") -> int:
         # A GET is answered by the callback route itself (405) without any app state; the
         # router behind it would say 404.
@@ -41,10 +41,9 @@ def test_the_route_is_matched_below_the_root_path_as_starlette_does() -> None:
             sent.append(message)
 
         scope = {"type": "http", "method": "GET", "path": path, "root_path": root}
-        # The 405 is answered before the route needs its context or committer.
-        routes = CallbackRoutes(
-            router, ctx=cast(Context, None), committer=cast(GroupCommitter, None)
-        )
+        # The 405 is answered before the route needs its database or committer.
+        ctx = Context(_settings(tmp_path))
+        routes = CallbackRoutes(router, ctx=ctx, committer=cast(GroupCommitter, None))
         await routes(scope, _never, send)
         return int(sent[0]["status"])
 

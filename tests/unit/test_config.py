@@ -108,3 +108,14 @@ def test_a_huge_duration_setting_names_its_variable() -> None:
     with pytest.raises(ConfigError, match="too long") as caught:
         Settings.from_env({"RECEIVER_WATCHDOG_GRACE": "99999999999d"})
     assert caught.value.variable == "RECEIVER_WATCHDOG_GRACE"
+
+
+@pytest.mark.parametrize("variable", ["RECEIVER_PRESIGN_EXPIRY", "RECEIVER_IMAGE_URL_EXPIRY"])
+def test_presigned_urls_live_seven_days_at_most(variable: str) -> None:
+    # S3's presigned URLs (Signature Version 4) expire within 604800 s: refused at start-up.
+    for value in ("8d", "168.5h", "604801s", "36500d"):
+        with pytest.raises(ConfigError, match="at most 7d") as caught:
+            Settings.from_env({variable: value})
+        assert caught.value.variable == variable
+    assert Settings.from_env({"RECEIVER_PRESIGN_EXPIRY": "7d"}).presign_expiry == 604800
+    assert Settings.from_env({"RECEIVER_PRESIGN_EXPIRY": "15m"}).presign_expiry == 900

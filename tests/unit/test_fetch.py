@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from receiver.archive.fetch import FetchPolicy, allowed_addresses, check_url
-from receiver.errors import UnsafeURL
+from receiver.archive.fetch import FetchPolicy, RateFloor, allowed_addresses, check_url
+from receiver.errors import FetchError, UnsafeURL
 
 STRICT = FetchPolicy()
 INSECURE = FetchPolicy(allow_insecure=True)
@@ -79,3 +79,13 @@ def test_the_host_allow_list_is_enforced_case_insensitively() -> None:
     check_url("https://FILES.evolink.ai/v.mp4", policy)
     with pytest.raises(UnsafeURL, match="RECEIVER_FETCH_ALLOWED_HOSTS"):
         check_url("https://evil.example.com/v.mp4", policy)
+
+
+def test_the_rate_floor_fails_a_trickle_and_spares_a_steady_source() -> None:
+    steady = RateFloor(min_rate=1000, window=10.0, now=0.0)
+    for second in range(1, 60):
+        steady.add(1000, float(second))  # exactly the floor, window after window
+    trickle = RateFloor(min_rate=1000, window=10.0, now=0.0)
+    trickle.add(1, 9.0)  # within the first window nothing is judged yet
+    with pytest.raises(FetchError, match="slower than RECEIVER_FETCH_MIN_RATE"):
+        trickle.add(1, 38.0)  # a byte just before each read timeout

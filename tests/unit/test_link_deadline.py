@@ -52,6 +52,18 @@ def test_without_a_readable_expiry_the_link_lives_24_hours(url: str) -> None:
     assert link_deadline(url, GENERATED) == GENERATED + timedelta(hours=24)
 
 
+@pytest.mark.parametrize("later", [timedelta(hours=25), timedelta(days=7)])
+def test_a_url_never_lives_longer_than_the_provider_documents(later: timedelta) -> None:
+    # A week-long X-Amz-Expires (or a forged one) would let a slow source hold a worker
+    # for days: the documented 24 h is the longest a link is believed to live.
+    url = (
+        "https://b.s3.amazonaws.com/v.mp4?X-Amz-Date=20261125T100000Z"
+        f"&X-Amz-Expires={int(later.total_seconds())}&X-Amz-Signature=ab"
+    )
+    assert url_expiry(url) == GENERATED + later
+    assert link_deadline(url, GENERATED) == GENERATED + timedelta(hours=24)
+
+
 def test_an_implausible_expiry_is_not_believed() -> None:
     far = int((GENERATED + timedelta(days=365)).timestamp())
     assert link_deadline(f"https://c.example.com/v.mp4?Expires={far}", GENERATED) == (

@@ -31,9 +31,13 @@ SELECT * FROM jobs WHERE provider = :provider AND task_id = :task_id;
 -- A job submitted by other code, first heard of through a callback on an unbound URL.
 -- The unique (provider, task_id) index makes concurrent first callbacks create one job.
 INSERT INTO jobs (id, provider, model, prompt, params, status, task_id, created_at,
-                  submitted_at, updated_at)
-VALUES (:id, :provider, :model, :prompt, :params, 'pending', :task_id, :now, :now, :now)
+                  submitted_at, updated_at, adopted_via)
+VALUES (:id, :provider, :model, :prompt, :params, 'pending', :task_id, :now, :now, :now,
+        :adopted_via)
 ON CONFLICT (provider, task_id) DO NOTHING;
+
+-- name: count_adoptions
+SELECT count(*) AS n FROM jobs WHERE adopted_via = :adopted_via AND created_at >= :since;
 
 -- name: list_jobs
 -- Newest first; :before is an exclusive id cursor (ids sort by creation time).
@@ -157,9 +161,17 @@ ORDER BY received_at DESC, id DESC
 LIMIT :limit;
 
 -- name: purge_rejected_deliveries
--- Rejected requests are kept for a while to debug with, then forgotten, so junk sent to
--- the callback routes cannot grow the log without bound. Valid deliveries are kept.
-DELETE FROM deliveries WHERE outcome = 'rejected' AND received_at < :before;
+-- Rejected requests are kept for a while to debug with, then forgotten, a small batch per
+-- transaction so the write lock is never held long (valid deliveries are kept).
+DELETE FROM deliveries WHERE id IN (
+    SELECT id FROM deliveries WHERE outcome = 'rejected' AND received_at < :before
+    ORDER BY received_at LIMIT :limit
+);
+
+-- name: rejected_kept_from
+-- When the newest :keep rejected deliveries begin: older ones go, whatever their age.
+SELECT received_at FROM deliveries WHERE outcome = 'rejected'
+ORDER BY received_at DESC LIMIT 1 OFFSET :keep;
 
 -- name: get_delivery
 SELECT * FROM deliveries WHERE id = :id;
@@ -396,6 +408,21 @@ UPDATE notifications
 SET state = 'pending', attempts = 0, next_attempt_at = :now, last_error = NULL, updated_at = :now,
     claimed_by = NULL
 WHERE id = :id;
+
+-- ───────────────────────────── sessions ─────────────────────────────
+-- The gallery's sign-ins (receiver/web/sessions.py); :id is a keyed hash of the cookie.
+
+-- name: insert_session
+INSERT INTO sessions (id, created_at, expires_at) VALUES (:id, :created_at, :expires_at);
+
+-- name: live_session
+SELECT expires_at FROM sessions WHERE id = :id AND expires_at > :now;
+
+-- name: delete_session
+DELETE FROM sessions WHERE id = :id;
+
+-- name: delete_expired_sessions
+DELETE FROM sessions WHERE expires_at <= :now;
 
 -- ───────────────────────────── costs ─────────────────────────────
 -- A job costs what the provider reserved for it, or our estimate until the provider says;
