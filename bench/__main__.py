@@ -76,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     output = args.output or (None if args.quick or args.no_write else _DEFAULT_OUTPUT)
     if output is not None and not args.no_write:
-        report.write(output, report.markdown(host, results))
+        # Scenarios not run this time keep their section from the file as it was.
+        earlier = output.read_text() if output.is_file() and args.scenarios else None
+        report.write(output, report.markdown(host, results, earlier=earlier, order=list(SCENARIOS)))
         progress(f"wrote {output}")
     return 0 if all(check.ok for result in results for check in result.checks) else 1
 

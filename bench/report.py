@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,7 +61,25 @@ def _wrap(paragraph: str, first: str, rest: str) -> str:
     return textwrap.fill(paragraph, width=_WIDTH, initial_indent=first, subsequent_indent=rest)
 
 
-def markdown(machine: Machine, results: Sequence[ScenarioResult]) -> str:
+def markdown(
+    machine: Machine,
+    results: Sequence[ScenarioResult],
+    *,
+    earlier: str | None = None,
+    order: Sequence[str] = (),
+) -> str:
+    """The report; with ``earlier`` (the file as it was), the sections of scenarios that did
+    not run this time are kept as they were, in ``order``, each saying when it was measured."""
+    sections = {result.name: "\n".join(_section(result, machine)) for result in results}
+    if earlier is not None:
+        when = _earlier_date(earlier)
+        for name, kept in _sections(earlier).items():
+            dated = kept
+            if "; measured " not in kept and when:
+                dated = re.sub(r"(The scenario took \d+ s)\.$", rf"\1; measured {when}.", kept)
+            sections.setdefault(name, dated)
+    names = [name for name in order if name in sections]
+    names += [name for name in sections if name not in names]
     lines = [
         "# Benchmarks",
         "",
@@ -74,12 +93,43 @@ def markdown(machine: Machine, results: Sequence[ScenarioResult]) -> str:
         "| --- | --- |",
     ]
     lines += [f"| {label} | {value} |" for label, value in machine.lines()]
-    for result in results:
-        lines += _section(result)
+    if earlier is not None and len(names) > len(results):
+        lines += [
+            "",
+            "Sections from an earlier run (not rerun this time) say when they were measured.",
+        ]
+    for name in names:
+        lines.append(sections[name])
     return "\n".join(lines) + "\n"
 
 
-def _section(result: ScenarioResult) -> list[str]:
+def _earlier_date(document: str) -> str | None:
+    found = re.search(r"^\| date \| (.+) \|$", document, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def _sections(document: str) -> dict[str, str]:
+    """A written report's scenario sections, by scenario name, each with its leading blank."""
+    found: dict[str, str] = {}
+    name: str | None = None
+    body: list[str] = []
+    for line in document.splitlines():
+        if line.startswith("## `"):
+            if name is not None:
+                found[name] = "\n".join(["", *body]).rstrip()
+            name, body = line.split("`")[1], [line]
+        elif line.startswith("## "):
+            if name is not None:
+                found[name] = "\n".join(["", *body]).rstrip()
+            name, body = None, []
+        elif name is not None:
+            body.append(line)
+    if name is not None:
+        found[name] = "\n".join(["", *body]).rstrip()
+    return found
+
+
+def _section(result: ScenarioResult, machine: Machine) -> list[str]:
     lines = [
         "",
         f"## `{result.name}`: {result.title}",
@@ -101,7 +151,7 @@ def _section(result: ScenarioResult) -> list[str]:
     if result.notes:
         lines += ["", "Notes:", ""]
         lines += [f"- {note}" for note in result.notes]
-    lines += ["", f"The scenario took {result.seconds:.0f} s."]
+    lines += ["", f"The scenario took {result.seconds:.0f} s; measured {machine.date}."]
     return lines
 
 
