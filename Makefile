@@ -39,7 +39,7 @@ test: lint
 	bash infra/ensure-caddy.sh
 	bash infra/ensure-nginx.sh
 	bash infra/ensure-chromium.sh
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n 4 --dist worksteal
 
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from bench import ack, archive, flood, machine, purge, report, scale
+from bench import ack, archive, flood, machine, purge, report, scale, scale_out
 from bench.options import Options, progress
 from bench.processes import ProcessFailed
 from bench.results import ScenarioResult
@@ -27,6 +27,7 @@ SCENARIOS: dict[str, Callable[[Options], ScenarioResult]] = {
     "ack": ack.run,
     "archive": archive.run,
     "scale": scale.run,
+    "scale-out": scale_out.run,
     "flood": flood.run,
     "purge": purge.run,
 }

@@ -18,7 +18,9 @@ small write (SeaweedFS allocates a bucket's volumes on its first write):
    ``RECEIVER_ARCHIVE_CONCURRENCY`` = :data:`CONCURRENCY` (:mod:`bench.archive_worker`);
 2. rclone again, for reference, in parts of the archiver's size (the same requests to the
    store as the archiver's multipart uploads);
-3. receiver, 4 x 500 MB (skipped with ``--quick``).
+3. receiver, 4 x 500 MB (skipped with ``--quick``);
+4. ``receiver serve`` (the web app and its worker in one process), 4 x 50 MB and 4 x 500 MB
+   (the latter skipped with ``--quick``): its peak memory, against the same target.
 
 After each stage every object is read back and compared with its source's SHA-256
 (:mod:`bench.archive_verify`): wrong bytes fail the run, whatever the speed.
@@ -46,7 +48,7 @@ from bench.options import Options, progress
 from bench.results import ScenarioResult
 from receiver.config import Settings
 from receiver.errors import ServiceError
-from receiver.seaweed import Credentials, SeaweedFS
+from receiver.seaweed import Credentials, SeaweedFS, free_ports
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -63,7 +65,7 @@ _SLOWEST = 2 * MB
 #: alike, and each side keeps its faster run (the one others disturbed least).
 _ROUNDS = ("rclone-1", "receiver-1", "receiver-2", "rclone-2")
 #: Each stage has its own bucket and directory, named after it.
-_STAGES = (*_ROUNDS, "rclone-parts", "large")
+_STAGES = (*_ROUNDS, "rclone-parts", "large", "serve", "serve-large")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,11 +124,19 @@ def run(options: Options) -> ScenarioResult:
         }
         in_parts = _rclone_stage(rig, videos, name="rclone-parts", part_size=part_size)
         large_stage = _receiver_stage(rig, large, name="large") if large else None
+        # The single-node deployment (and `make run`): the web app and the worker in one
+        # process, its memory held to the same target.
+        single_node = [
+            _receiver_stage(rig, batch, name=name, single_node=True)
+            for name, batch in (("serve", videos[:CONCURRENCY]), ("serve-large", large))
+            if batch
+        ]
     return result(
         baselines=[rounds["rclone-1"], rounds["rclone-2"]],
         baseline_in_parts=in_parts,
         subjects=[rounds["receiver-1"], rounds["receiver-2"]],
         large=large_stage,
+        single_node=single_node,
         concurrency=CONCURRENCY,
         part_size=part_size,
         quick=options.quick,
@@ -210,11 +220,17 @@ def _rclone_stage(
     )
 
 
-def _receiver_stage(rig: _Rig, videos: Sequence[Video], *, name: str) -> Stage:
-    """``name`` picks the bucket and names the stage's own directory (database, log)."""
+def _receiver_stage(
+    rig: _Rig, videos: Sequence[Video], *, name: str, single_node: bool = False
+) -> Stage:
+    """``name`` picks the bucket and names the stage's own directory (database, log);
+    ``single_node``: ``receiver serve`` (web app and worker in one process) archives."""
     workdir = rig.workdir / name
     workdir.mkdir(parents=True, exist_ok=True)
-    progress(f"archive: {name}: receiver worker, {len(videos)} videos, {CONCURRENCY} at once")
+    command = ["worker"]
+    if single_node:
+        command = ["serve", "--host", "127.0.0.1", "--port", str(free_ports(1)[0])]
+    progress(f"archive: {name}: receiver {command[0]}, {len(videos)} videos, {CONCURRENCY} at once")
     _flush()
     tasks, archived = run_worker(
         db_path=workdir / "receiver.db",
@@ -223,6 +239,7 @@ def _receiver_stage(rig: _Rig, videos: Sequence[Video], *, name: str) -> Stage:
         log=workdir / "worker.log",
         watch=rig.watch,
         timeout=_timeout(videos),
+        command=command,
     )
     progress(f"archive: {name}: reading back what the archiver stored")
     expected = {task.job_id: video for task, video in zip(tasks, videos, strict=True)}

@@ -92,6 +92,7 @@ def result(
     baseline_in_parts: Stage,
     subjects: Sequence[Stage],
     large: Stage | None,
+    single_node: Sequence[Stage] = (),
     concurrency: int,
     part_size: int,
     quick: bool,
@@ -121,6 +122,24 @@ def result(
         figures += _block(
             f"throughput, {large.side.label()}, {concurrency} at once (MB/s)", None, large.side
         )
+    for stage in single_node:
+        figures.append(
+            Figure(
+                label=f"receiver serve (web + worker), {stage.side.label()}: peak RSS (MB)",
+                baseline="-",
+                subject=f"{stage.side.peak_rss / MB:,.0f}",
+            )
+        )
+    ratios = _ratios(rclone, receiver, large)
+    ratios += [
+        Ratio(
+            label=f"receiver serve (web + worker) peak RSS, {stage.side.label()}",
+            value=f"{stage.side.peak_rss / MB:,.0f} MB",
+            target=f"<= {TARGET_PEAK_RSS // MB} MB",
+            met=stage.side.peak_rss <= TARGET_PEAK_RSS,
+        )
+        for stage in single_node
+    ]
     return ScenarioResult(
         name="archive",
         title="archiving videos into S3",
@@ -128,7 +147,7 @@ def result(
         baseline="rclone",
         subject="receiver",
         figures=figures,
-        ratios=_ratios(rclone, receiver, large),
+        ratios=ratios,
         checks=_checks(
             [
                 *((f"rclone's defaults, run {n}", stage) for n, stage in enumerate(baselines, 1)),
@@ -137,6 +156,7 @@ def result(
             [
                 *((f"{stage.side.label()}, run {n}", stage) for n, stage in enumerate(subjects, 1)),
                 *([(large.side.label(), large)] if large else []),
+                *((f"receiver serve, {stage.side.label()}", stage) for stage in single_node),
             ],
         ),
         notes=_notes(

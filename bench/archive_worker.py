@@ -108,14 +108,16 @@ def run_worker(
     log: Path,
     watch: Mapping[str, int],
     timeout: float,
+    command: Sequence[str] = ("worker",),
 ) -> tuple[list[Task], ArchiveRun]:
-    """Start ``receiver worker``, give it one job per URL, wait until all ended, stop it.
+    """Start ``receiver worker`` (or ``command``: ``serve`` with its worker), give it one job
+    per URL, wait until all ended, stop it.
 
     ``watch`` names other processes (the store, the source) whose CPU is read over the same
-    window; the worker itself is ``"subject"``.
+    window; the archiving process itself is ``"subject"``.
     """
     _migrate(db_path)
-    with processes.spawned("receiver", ["worker"], log=log, env=env) as worker:
+    with processes.spawned("receiver", list(command), log=log, env=env) as worker:
         _wait_until_started(worker, log)
         progress(f"archive: receiver worker {worker.pid} running; queueing the videos")
         pids = {**watch, "subject": worker.pid}

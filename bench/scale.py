@@ -33,7 +33,7 @@ from receiver.context import Context
 from receiver.providers.base import JobRequest
 from receiver.seaweed import Credentials, SeaweedFS, free_ports
 
-__all__ = ["run"]
+__all__ = ["Round", "check_round", "run", "single_node_round", "stack_env"]
 
 SIZES = (1_000, 10_000)
 #: How much slower per job the large round may be.
@@ -43,7 +43,7 @@ _API_KEY = "sk-evo-bench-scale"
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Round:
+class Round:
     jobs: int
     seconds: float
     submit_seconds: float
@@ -63,7 +63,7 @@ class _Round:
 def run(options: Options) -> ScenarioResult:
     began = time.monotonic()
     sizes = tuple(size // 5 for size in SIZES) if options.quick else SIZES
-    rounds = [_round(options, size) for size in sizes]
+    rounds = [single_node_round(options, size) for size in sizes]
     small, large = rounds
     ratio = large.per_job_ms / small.per_job_ms
     return ScenarioResult(
@@ -118,7 +118,7 @@ def run(options: Options) -> ScenarioResult:
                 met=ratio <= TARGET,
             )
         ],
-        checks=[_check(r) for r in rounds],
+        checks=[check_round(r) for r in rounds],
         notes=[
             "The simulator, SeaweedFS, the receiver and the submitting threads share the "
             "machine's cores; the ratio compares two rounds under the same conditions.",
@@ -127,22 +127,22 @@ def run(options: Options) -> ScenarioResult:
     )
 
 
-def _row(label: str, small: _Round, large: _Round, show: object) -> Figure:
+def _row(label: str, small: Round, large: Round, show: object) -> Figure:
     assert callable(show)
     return Figure(label=label, baseline=show(small), subject=show(large))
 
 
-def _mib(result: _Round, name: str) -> str:
+def _mib(result: Round, name: str) -> str:
     value = result.peak_rss.get(name)
     return f"{value / 2**20:.0f}" if value else "n/a"
 
 
-def _cpu(result: _Round, name: str) -> str:
+def _cpu(result: Round, name: str) -> str:
     value = result.cpu_seconds.get(name)
     return f"{value / result.jobs * 1000:.1f}" if value is not None else "n/a"
 
 
-def _check(result: _Round) -> Check:
+def check_round(result: Round) -> Check:
     ok = (
         result.stored == result.jobs
         and result.right_sha256 == result.jobs
@@ -159,7 +159,8 @@ def _check(result: _Round) -> Check:
     )
 
 
-def _round(options: Options, size: int) -> _Round:
+def single_node_round(options: Options, size: int) -> Round:
+    """One round: ``size`` jobs through one ``receiver serve`` with its worker, on SQLite."""
     workdir = options.workdir / f"scale-{size}"
     workdir.mkdir()
     progress(f"scale: {size:,} jobs")
@@ -235,10 +236,18 @@ def _round(options: Options, size: int) -> _Round:
 def _env(
     db_path: Path, s3: SeaweedFS, credentials: Credentials, port: int, simulator_port: int
 ) -> dict[str, str]:
-    prefixes = ("RECEIVER_", "EVOLINK_", "AWS_")
     return {
-        **{name: value for name, value in os.environ.items() if not name.startswith(prefixes)},
+        **stack_env(s3, credentials, port, simulator_port, api_key=_API_KEY),
         "RECEIVER_DATABASE_URL": f"sqlite:///{db_path}",
+    }
+
+
+def stack_env(
+    s3: SeaweedFS, credentials: Credentials, port: int, simulator_port: int, *, api_key: str
+) -> dict[str, str]:
+    """The environment of a benchmark's receiver processes, but for the database."""
+    return {
+        **processes.clean_env(),
         "RECEIVER_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "RECEIVER_SECRET_KEYS": secrets.token_urlsafe(32),
         "RECEIVER_INSECURE": "1",
@@ -250,7 +259,7 @@ def _env(
         "AWS_ACCESS_KEY_ID": credentials.access_key,
         "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
         "AWS_REGION": "us-east-1",
-        "EVOLINK_API_KEY": _API_KEY,
+        "EVOLINK_API_KEY": api_key,
         "EVOLINK_BASE_URL": f"http://127.0.0.1:{simulator_port}",
     }
 
@@ -299,7 +308,7 @@ def _audit(
     submit_seconds: float,
     peaks: Mapping[str, int | None],
     cpu: Mapping[str, float | None],
-) -> _Round:
+) -> Round:
     tasks = stats.get("tasks")
     assert isinstance(tasks, dict)
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
@@ -315,7 +324,7 @@ def _audit(
     right = sum(1 for task_id, sha in stored if tasks.get(task_id, {}).get("sha256") == sha)
     # One accepted delivery per job: as many rows as distinct jobs, and as many as jobs.
     accepted_ok = accepted[0] if accepted[0] == accepted[1] else -1
-    return _Round(
+    return Round(
         jobs=size,
         seconds=seconds,
         submit_seconds=submit_seconds,

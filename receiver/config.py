@@ -4,6 +4,10 @@ Variables are prefixed ``RECEIVER_`` (ours), ``EVOLINK_`` or ``KLING_`` (the pro
 are the standard ``AWS_*`` ones boto3 users already know. Values are parsed and checked here,
 so a bad value fails at start-up with a message naming the variable, never deep inside a
 request. Secrets are wrapped in :class:`Secret` so they never show up in a repr or a log line.
+
+Which variables exist, their defaults and meanings are declared once, in
+:mod:`receiver.variables`: every read here goes through that table, and ``infra/env.example``
+and ``docs/configuration.md`` are generated from it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from receiver.errors import ConfigError
+from receiver.variables import declared
 
 __all__ = ["Secret", "Settings", "parse_byte_size", "parse_duration"]
 
@@ -81,33 +86,44 @@ def parse_byte_size(text: str) -> int:
 
 
 class _Env:
-    """Reads and converts variables, turning every bad value into a ConfigError."""
+    """Reads and converts variables, turning every bad value into a ConfigError.
+
+    Every variable must be declared in :mod:`receiver.variables`, which also holds its
+    default: the default is parsed by the same code as a value that was set.
+    """
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
 
-    def text(self, name: str, default: str | None = None) -> str | None:
-        value = self._environ.get(name, "").strip()
-        return value or default
+    def given(self, name: str) -> str | None:
+        """The value set for ``name`` (stripped), or None when it is unset or blank."""
+        declared(name)
+        return self._environ.get(name, "").strip() or None
+
+    def text(self, name: str) -> str | None:
+        """The value set for ``name``, else its declared default."""
+        return self.given(name) or declared(name).default
+
+    def _text_or_default(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise AssertionError(f"{name} is read with a default but declares none")
+        return value
 
     def secret(self, name: str) -> Secret | None:
         value = self.text(name)
         return Secret(value) if value else None
 
-    def flag(self, name: str, default: bool = False) -> bool:
-        value = self.text(name)
-        if value is None:
-            return default
+    def flag(self, name: str) -> bool:
+        value = self._text_or_default(name)
         if value.lower() in {"1", "true", "yes", "on"}:
             return True
         if value.lower() in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(name, f"expected 1/0, true/false, yes/no or on/off, got {value!r}")
 
-    def integer(self, name: str, default: int, *, minimum: int = 1) -> int:
-        value = self.text(name)
-        if value is None:
-            return default
+    def integer(self, name: str, *, minimum: int = 1) -> int:
+        value = self._text_or_default(name)
         try:
             number = int(value)
         except ValueError:
@@ -116,30 +132,51 @@ class _Env:
             raise ConfigError(name, f"must be at least {minimum}, got {number}")
         return number
 
-    def duration(self, name: str, default: str) -> float:
-        value = self.text(name, default)
-        assert value is not None
+    def duration(self, name: str) -> float:
         try:
-            seconds = parse_duration(value)
+            seconds = parse_duration(self._text_or_default(name))
         except ValueError as exc:
             raise ConfigError(name, str(exc)) from None
         if seconds <= 0:
             raise ConfigError(name, "must be longer than zero")
         return seconds
 
-    def size(self, name: str, default: str) -> int:
-        value = self.text(name, default)
-        assert value is not None
+    def size(self, name: str) -> int:
         try:
-            return parse_byte_size(value)
+            return parse_byte_size(self._text_or_default(name))
         except ValueError as exc:
             raise ConfigError(name, str(exc)) from None
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = (self.text(name, default) or default).lower()
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        value = self._text_or_default(name).lower()
         if value not in choices:
             raise ConfigError(name, f"expected one of {', '.join(choices)}, got {value!r}")
         return value
+
+    def items(self, name: str) -> list[str]:
+        """A comma-separated list; an empty item (``a,,b``, a lone ``,``) is refused."""
+        value = self.text(name)
+        if value is None:
+            return []
+        items = [item.strip() for item in value.split(",")]
+        if not all(items):
+            # Positions, not the value: it may be a list of keys.
+            empty = ", ".join(str(number) for number, item in enumerate(items, 1) if not item)
+            raise ConfigError(
+                name,
+                f"holds an empty item (number {empty} of {len(items)}): separate the values "
+                "with single commas, with no comma at either end",
+            )
+        return items
+
+
+#: Why a variable's URL must be https, for the message that refuses an http one.
+_WHY_HTTPS = {
+    "RECEIVER_PUBLIC_URL": "the provider only calls https callbacks",
+    "EVOLINK_BASE_URL": "the API key would cross the network in clear text",
+    "KLING_BASE_URL": "the signed API tokens would cross the network in clear text",
+    "RECEIVER_NOTIFY_URLS": "notifications go over https",
+}
 
 
 def _check_url(name: str, url: str, *, https_only: bool) -> str:
@@ -152,8 +189,8 @@ def _check_url(name: str, url: str, *, https_only: bool) -> str:
     if https_only and parts.scheme != "https":
         raise ConfigError(
             name,
-            "must be an https URL (the provider only calls https callbacks); "
-            "set RECEIVER_INSECURE=1 for local development only",
+            f"must be an https URL ({_WHY_HTTPS.get(name, 'it carries secrets')} unless "
+            "RECEIVER_INSECURE=1, which is for local development only)",
         )
     return url.rstrip("/")
 
@@ -196,17 +233,15 @@ def _kling_settings(env: _Env, *, insecure: bool) -> tuple[str | None, Secret | 
         raise ConfigError("KLING_ACCESS_KEY", "is not set, but KLING_SECRET_KEY is")
     base_url = _check_url(
         "KLING_BASE_URL",
-        env.text("KLING_BASE_URL", "https://api-singapore.klingai.com") or "",
+        env.text("KLING_BASE_URL") or "",
         https_only=not insecure,
     )
     return access_key, secret_key, base_url
 
 
-def _proxies(text: str) -> tuple[str, ...]:
+def _proxies(items: list[str]) -> tuple[str, ...]:
     networks = []
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
+    for item in items:
         try:
             networks.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
@@ -217,10 +252,41 @@ def _proxies(text: str) -> tuple[str, ...]:
     return tuple(networks)
 
 
-def _presign_expiry(env: _Env, name: str, default: str) -> float:
+def _secret_keys(env: _Env) -> tuple[Secret, ...]:
+    # An empty item is refused rather than skipped: `RECEIVER_SECRET_KEYS=$NEW,$OLD` with
+    # $OLD unset would otherwise drop the old key, and the callbacks in flight with it.
+    keys = tuple(Secret(key) for key in env.items("RECEIVER_SECRET_KEYS"))
+    for key in keys:
+        if len(key.reveal()) < 16:
+            raise ConfigError(
+                "RECEIVER_SECRET_KEYS",
+                "every key must be at least 16 characters long "
+                '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
+            )
+    return keys
+
+
+def _notifications(env: _Env, *, insecure: bool) -> tuple[tuple[str, ...], Secret | None]:
+    """The endpoints and the signing secret: both or neither."""
+    urls = tuple(
+        _check_url("RECEIVER_NOTIFY_URLS", url, https_only=not insecure)
+        for url in env.items("RECEIVER_NOTIFY_URLS")
+    )
+    secret = _notify_secret(env.text("RECEIVER_NOTIFY_SECRET"))
+    if urls and secret is None:
+        # Unsigned notifications are never sent; saying nothing would look like an outage.
+        raise ConfigError(
+            "RECEIVER_NOTIFY_SECRET",
+            "is not set, but RECEIVER_NOTIFY_URLS is: notifications are signed, so set both "
+            "(or neither)",
+        )
+    return urls, secret
+
+
+def _presign_expiry(env: _Env, name: str) -> float:
     """How long a presigned S3 URL stays valid: Signature Version 4 allows seven days at most,
     so a longer setting is refused at start-up rather than by S3 at the first link."""
-    seconds = env.duration(name, default)
+    seconds = env.duration(name)
     if seconds > 7 * 86400:
         raise ConfigError(name, "S3 presigns URLs for at most 7d")
     return seconds
@@ -239,12 +305,12 @@ def _submission_settings(env: _Env) -> dict[str, Any]:
             ) from None
         if not 0 <= budget < 1e12:
             raise ConfigError("RECEIVER_MAX_CREDITS_PER_DAY", "must be zero or more credits")
-    input_prefix = env.text("RECEIVER_S3_INPUT_PREFIX", "inputs/") or ""
+    input_prefix = env.text("RECEIVER_S3_INPUT_PREFIX") or ""
     if input_prefix.startswith("/"):
         raise ConfigError("RECEIVER_S3_INPUT_PREFIX", "must not start with '/'")
     if input_prefix and not input_prefix.endswith("/"):
         input_prefix += "/"
-    image_expiry = _presign_expiry(env, "RECEIVER_IMAGE_URL_EXPIRY", "24h")
+    image_expiry = _presign_expiry(env, "RECEIVER_IMAGE_URL_EXPIRY")
     return {
         "max_credits_per_day": budget,
         "s3_input_prefix": input_prefix,
@@ -297,6 +363,8 @@ class Settings:
     max_credits_per_day: float | None = None
     s3_input_prefix: str = "inputs/"
     image_url_expiry: float = 24 * 3600.0
+    input_retention: float = 7 * 86400.0
+    video_retention: float | None = None
     notify_urls: tuple[str, ...] = ()
     notify_secret: Secret | None = field(default=None, repr=False)
     api_url: str = "http://127.0.0.1:8000"
@@ -334,39 +402,29 @@ class Settings:
             s3_endpoint = _check_url("RECEIVER_S3_ENDPOINT_URL", s3_endpoint, https_only=False)
         evolink_base = _check_url(
             "EVOLINK_BASE_URL",
-            env.text("EVOLINK_BASE_URL", "https://api.evolink.ai") or "",
+            env.text("EVOLINK_BASE_URL") or "",
             https_only=not insecure,
         )
 
         kling_access_key, kling_secret_key, kling_base_url = _kling_settings(env, insecure=insecure)
 
-        keys = tuple(
-            Secret(key.strip())
-            for key in (env.text("RECEIVER_SECRET_KEYS") or "").split(",")
-            if key.strip()
-        )
-        for key in keys:
-            if len(key.reveal()) < 16:
-                raise ConfigError(
-                    "RECEIVER_SECRET_KEYS",
-                    "every key must be at least 16 characters long "
-                    '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
-                )
+        keys = _secret_keys(env)
+        notify_urls, notify_secret = _notifications(env, insecure=insecure)
 
-        prefix = env.text("RECEIVER_S3_PREFIX", "videos/") or ""
+        prefix = env.text("RECEIVER_S3_PREFIX") or ""
         if prefix.startswith("/"):
             raise ConfigError("RECEIVER_S3_PREFIX", "must not start with '/'")
         if prefix and not prefix.endswith("/"):
             prefix += "/"
 
-        bucket = env.text("RECEIVER_S3_BUCKET", "receiver-videos") or ""
+        bucket = env.text("RECEIVER_S3_BUCKET") or ""
         if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
             raise ConfigError(
                 "RECEIVER_S3_BUCKET",
                 f"{bucket!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')",
             )
 
-        database_url = env.text("RECEIVER_DATABASE_URL", "sqlite:///var/receiver.db") or ""
+        database_url = env.text("RECEIVER_DATABASE_URL") or ""
         if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigError(
                 "RECEIVER_DATABASE_URL",
@@ -374,10 +432,10 @@ class Settings:
                 f"got {database_url.split('://')[0]!r}",
             )
 
-        part_size = env.size("RECEIVER_PART_SIZE", "6MiB")
+        part_size = env.size("RECEIVER_PART_SIZE")
         if part_size < 5 * 1024 * 1024:
             raise ConfigError("RECEIVER_PART_SIZE", "S3 needs parts of at least 5MiB")
-        max_video_bytes = env.size("RECEIVER_MAX_VIDEO_BYTES", "2GiB")
+        max_video_bytes = env.size("RECEIVER_MAX_VIDEO_BYTES")
         if part_size * _MAX_PARTS < max_video_bytes:
             # S3 allows 10,000 parts per upload: the largest video must fit in them.
             raise ConfigError(
@@ -393,14 +451,19 @@ class Settings:
             s3_prefix=prefix,
             s3_addressing_style=cast(
                 Literal["path", "virtual", "auto"],
-                env.choice("RECEIVER_S3_ADDRESSING_STYLE", "path", ("path", "virtual", "auto")),
+                env.choice("RECEIVER_S3_ADDRESSING_STYLE", ("path", "virtual", "auto")),
             ),
             aws_access_key_id=env.text("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=env.secret("AWS_SECRET_ACCESS_KEY"),
-            aws_region=env.text("AWS_REGION") or env.text("AWS_DEFAULT_REGION") or "us-east-1",
+            aws_region=(
+                env.given("AWS_REGION")
+                or env.given("AWS_DEFAULT_REGION")
+                or env.text("AWS_REGION")
+                or ""
+            ),
             public_url=public_url,
             secret_keys=keys,
-            token_max_age=env.duration("RECEIVER_TOKEN_MAX_AGE", "72h"),
+            token_max_age=env.duration("RECEIVER_TOKEN_MAX_AGE"),
             admin_token=_admin_token(env.secret("RECEIVER_ADMIN_TOKEN")),
             insecure=insecure,
             evolink_api_key=env.secret("EVOLINK_API_KEY"),
@@ -408,56 +471,52 @@ class Settings:
             kling_access_key=kling_access_key,
             kling_secret_key=kling_secret_key,
             kling_base_url=kling_base_url,
-            max_body_bytes=env.size("RECEIVER_MAX_BODY_BYTES", "1MiB"),
-            rejected_retention=env.duration("RECEIVER_REJECTED_RETENTION", "7d"),
-            rejected_max_rows=env.integer("RECEIVER_REJECTED_MAX_ROWS", 200_000),
-            rejected_log_rate=env.integer("RECEIVER_REJECTED_LOG_RATE", 20, minimum=0),
-            trusted_proxies=_proxies(env.text("RECEIVER_TRUSTED_PROXIES") or ""),
+            max_body_bytes=env.size("RECEIVER_MAX_BODY_BYTES"),
+            rejected_retention=env.duration("RECEIVER_REJECTED_RETENTION"),
+            input_retention=env.duration("RECEIVER_INPUT_RETENTION"),
+            video_retention=env.duration("RECEIVER_VIDEO_RETENTION")
+            if env.given("RECEIVER_VIDEO_RETENTION")
+            else None,
+            rejected_max_rows=env.integer("RECEIVER_REJECTED_MAX_ROWS"),
+            rejected_log_rate=env.integer("RECEIVER_REJECTED_LOG_RATE", minimum=0),
+            trusted_proxies=_proxies(env.items("RECEIVER_TRUSTED_PROXIES")),
             confirm_with_provider=env.flag("RECEIVER_CONFIRM_WITH_PROVIDER"),
             adopt_unconfirmed=env.flag("RECEIVER_ADOPT_UNCONFIRMED"),
-            adopt_limit=env.integer("RECEIVER_ADOPT_LIMIT", 1000),
-            request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT", "10s"),
-            max_headers=env.integer("RECEIVER_MAX_HEADERS", 100),
-            max_header_bytes=env.size("RECEIVER_MAX_HEADER_BYTES", "32KiB"),
-            watchdog_grace=env.duration("RECEIVER_WATCHDOG_GRACE", "10m"),
-            presign_expiry=_presign_expiry(env, "RECEIVER_PRESIGN_EXPIRY", "1h"),
+            adopt_limit=env.integer("RECEIVER_ADOPT_LIMIT"),
+            request_timeout=env.duration("RECEIVER_REQUEST_TIMEOUT"),
+            max_headers=env.integer("RECEIVER_MAX_HEADERS"),
+            max_header_bytes=env.size("RECEIVER_MAX_HEADER_BYTES"),
+            watchdog_grace=env.duration("RECEIVER_WATCHDOG_GRACE"),
+            presign_expiry=_presign_expiry(env, "RECEIVER_PRESIGN_EXPIRY"),
             **_submission_settings(env),
-            notify_urls=tuple(
-                _check_url("RECEIVER_NOTIFY_URLS", url.strip(), https_only=not insecure)
-                for url in (env.text("RECEIVER_NOTIFY_URLS") or "").split(",")
-                if url.strip()
-            ),
-            notify_secret=_notify_secret(env.text("RECEIVER_NOTIFY_SECRET")),
+            notify_urls=notify_urls,
+            notify_secret=notify_secret,
             api_url=_check_url(
                 "RECEIVER_API_URL",
-                env.text("RECEIVER_API_URL", "http://127.0.0.1:8000") or "",
+                env.text("RECEIVER_API_URL") or "",
                 https_only=False,
             ),
-            lease_seconds=env.duration("RECEIVER_LEASE_SECONDS", "120s"),
-            shutdown_timeout=env.duration("RECEIVER_SHUTDOWN_TIMEOUT", "30s"),
-            watchdog_interval=env.duration("RECEIVER_WATCHDOG_INTERVAL", "30s"),
-            purge_interval=env.duration("RECEIVER_PURGE_INTERVAL", "10m"),
-            deadline_check_interval=env.duration("RECEIVER_DEADLINE_CHECK_INTERVAL", "1m"),
-            notify_interval=env.duration("RECEIVER_NOTIFY_INTERVAL", "1s"),
+            lease_seconds=env.duration("RECEIVER_LEASE_SECONDS"),
+            shutdown_timeout=env.duration("RECEIVER_SHUTDOWN_TIMEOUT"),
+            watchdog_interval=env.duration("RECEIVER_WATCHDOG_INTERVAL"),
+            purge_interval=env.duration("RECEIVER_PURGE_INTERVAL"),
+            deadline_check_interval=env.duration("RECEIVER_DEADLINE_CHECK_INTERVAL"),
+            notify_interval=env.duration("RECEIVER_NOTIFY_INTERVAL"),
             part_size=part_size,
-            parts_in_flight=env.integer("RECEIVER_PARTS_IN_FLIGHT", 1),
-            store_patience=env.duration("RECEIVER_STORE_PATIENCE", "5m"),
-            archive_concurrency=env.integer("RECEIVER_ARCHIVE_CONCURRENCY", 2),
-            deadline_warning=env.duration("RECEIVER_DEADLINE_WARNING", "2h"),
+            parts_in_flight=env.integer("RECEIVER_PARTS_IN_FLIGHT"),
+            store_patience=env.duration("RECEIVER_STORE_PATIENCE"),
+            archive_concurrency=env.integer("RECEIVER_ARCHIVE_CONCURRENCY"),
+            deadline_warning=env.duration("RECEIVER_DEADLINE_WARNING"),
             max_video_bytes=max_video_bytes,
-            archive_max_attempts=env.integer("RECEIVER_ARCHIVE_MAX_ATTEMPTS", 200),
-            fetch_timeout=env.duration("RECEIVER_FETCH_TIMEOUT", "30s"),
-            fetch_min_rate=env.size("RECEIVER_FETCH_MIN_RATE", "16KiB"),
-            fetch_rate_window=env.duration("RECEIVER_FETCH_RATE_WINDOW", "1m"),
+            archive_max_attempts=env.integer("RECEIVER_ARCHIVE_MAX_ATTEMPTS"),
+            fetch_timeout=env.duration("RECEIVER_FETCH_TIMEOUT"),
+            fetch_min_rate=env.size("RECEIVER_FETCH_MIN_RATE"),
+            fetch_rate_window=env.duration("RECEIVER_FETCH_RATE_WINDOW"),
             fetch_allowed_hosts=frozenset(
-                host.strip().lower()
-                for host in (env.text("RECEIVER_FETCH_ALLOWED_HOSTS") or "").split(",")
-                if host.strip()
+                host.lower() for host in env.items("RECEIVER_FETCH_ALLOWED_HOSTS")
             ),
-            log_level=env.choice(
-                "RECEIVER_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
-            ),
-            log_format=env.choice("RECEIVER_LOG_FORMAT", "auto", ("auto", "json", "console")),
+            log_level=env.choice("RECEIVER_LOG_LEVEL", ("debug", "info", "warning", "error")),
+            log_format=env.choice("RECEIVER_LOG_FORMAT", ("auto", "json", "console")),
         )
 
     # Settings only some commands need are checked where they are needed, so that

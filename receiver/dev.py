@@ -8,10 +8,17 @@ Secrets for this local setup are generated once and kept in ``var/dev/secrets.js
 alone (``0600`` from the moment they exist, in a ``0700`` directory), and no secret is ever
 put on a child's command line, which ``ps`` shows to every user: the simulator is given its
 keys in its environment.
+
+One ``receiver dev`` per directory: it holds a lock on ``var/dev/lock`` (with its pid) while
+it runs, released by the kernel however it ends, so a second one in the same directory says
+who is running instead of starting a second SeaweedFS on the same data. Its receiver port
+must be free before anything starts, so an instance in another directory cannot be
+mistaken for this one's receiver.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -22,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 import httpx
 
@@ -88,6 +96,33 @@ def _dev_secrets() -> dict[str, str]:
     return values
 
 
+def _lock() -> TextIO:
+    """Hold ``var/dev/lock`` for as long as this process lives, or say who holds it."""
+    descriptor = os.open(VAR / "lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    file = os.fdopen(descriptor, "r+", encoding="utf-8")
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = file.read().strip() or "unknown"
+        file.close()
+        raise ServiceError(
+            f"receiver dev is already running in {Path.cwd()} (pid {pid}): stop it first "
+            "(Ctrl-C in its terminal), or start another one from another directory with "
+            "another --port"
+        ) from None
+    file.truncate(0)
+    file.write(f"{os.getpid()}\n")
+    file.flush()
+    return file
+
+
+def _check_port_free(port: int) -> None:
+    from receiver.web.server import listen
+
+    for sock in listen("127.0.0.1", port):
+        sock.close()
+
+
 def _env_file(variables: dict[str, str]) -> str:
     """``var/dev/env``: the variables to ``source`` in another terminal."""
     return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items())
@@ -127,6 +162,24 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], name: str, timeout: f
     raise ServiceError(f"{name} did not start within {timeout:.0f} s; see var/dev/*.log")
 
 
+def _check_ours(url: str, admin_token: str) -> None:
+    """The receiver that answered is the one we started: it takes our admin token."""
+    try:
+        response = httpx.get(
+            f"{url}/v1/jobs",
+            params={"limit": 1},
+            headers={"authorization": f"Bearer {admin_token}"},
+            timeout=5.0,
+        )
+    except httpx.HTTPError as exc:
+        raise ServiceError(f"the receiver at {url} stopped answering: {exc}") from exc
+    if response.status_code in {401, 403}:
+        raise ServiceError(
+            f"{url} answers, but refuses this receiver dev's admin token: another receiver "
+            "holds the port; see var/dev/receiver.log"
+        )
+
+
 def _spawn(args: list[str], env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
     with (VAR / log_name).open("ab") as log:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -149,6 +202,15 @@ def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     _private_dir(VAR)
+    lock = _lock()
+    try:
+        return _run(settings, port=port, demo=demo)
+    finally:
+        lock.close()
+
+
+def _run(settings: Settings, *, port: int, demo: bool) -> int:
+    _check_port_free(port)
     values = _dev_secrets()
     seaweed = SeaweedFS(
         VAR / "seaweedfs",
@@ -168,6 +230,8 @@ def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
             "AWS_SECRET_ACCESS_KEY": values["s3_secret_key"],
             "AWS_REGION": settings.aws_region,
             "RECEIVER_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            # Where `receiver wait` and `submit --wait` find this receiver's API.
+            "RECEIVER_API_URL": f"http://127.0.0.1:{port}",
             "RECEIVER_SECRET_KEYS": values["secret_key"],
             "RECEIVER_ADMIN_TOKEN": values["admin_token"],
             "EVOLINK_API_KEY": values["api_key"],
@@ -183,6 +247,7 @@ def run_dev(settings: Settings, *, port: int, demo: bool) -> int:
         children.append(_spawn(["serve", "--port", str(port)], env, "receiver.log"))
         _wait_http(f"http://127.0.0.1:{sim_port}/_simulator/config", children[0], "the simulator")
         _wait_http(f"http://127.0.0.1:{port}/healthz", children[1], "the receiver")
+        _check_ours(f"http://127.0.0.1:{port}", values["admin_token"])
         dev_settings = Settings.from_env(env)
         print(_banner(port, sim_port, seaweed.endpoint_url), file=sys.stderr)
         if demo:

@@ -26,7 +26,8 @@ wrapped at the boundary (``raise ... from exc``) and never leak through.
     │   ├── LinkExpired        the video link is past its expiry
     │   └── UnsafeURL          the video URL points somewhere we never fetch from
     ├── ConfirmationError      the provider's task API did not confirm a completed callback
-    └── ServiceError           a bundled service (SeaweedFS, simulator) failed to start
+    ├── ServiceError           a bundled service (SeaweedFS, simulator) failed to start
+    └── ClientError            the Python client's errors (tree: receiver/client/_exceptions.py)
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 The CLI, the HTTP API and the gallery all call these functions, so they cannot disagree.
 Submitting records the job *before* calling the provider: if we crash after the provider
-accepted it, the callback still finds its job.
+accepted it, the callback still finds its job. With an idempotency key
+(:mod:`receiver.submission.idempotency`) the key is bound in that same transaction, so of
+two identical submissions racing each other one makes the job and the other finds it.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from receiver.errors import (
 )
 from receiver.lifecycle import JobStatus
 from receiver.providers.base import JobRequest, Provider, TaskSnapshot
-from receiver.store.database import Row
+from receiver.store.database import Connection, Row
 from receiver.store.records import Asset, Delivery, Event, Job
-from receiver.submission import cost
+from receiver.submission import cost, idempotency
 from receiver.submission.budget import check_budget
-from receiver.submission.images import StagedImage
+from receiver.submission.idempotency import Claim, IdempotencyKey
+from receiver.submission.images import StagedImage, frame_aspect
 from receiver.submission.pacing import Pacer
 from receiver.tokens import CallbackClaims
 
@@ -37,6 +40,7 @@ __all__ = [
     "Attention",
     "JobDetails",
     "JobSummary",
+    "count_jobs",
     "get_job",
     "list_jobs",
     "needs_attention",
@@ -63,6 +67,25 @@ class JobDetails:
     events: list[Event] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Submitted:
+    job: Job
+    #: True when an idempotency key found the job of an earlier request: nothing was sent.
+    replayed: bool = False
+
+
+class KeyJobDeleted(ReceiverError):
+    """The job this idempotency key made was deleted."""
+
+    def __init__(self, *, key: str, job_id: str, deleted_at: str | None) -> None:
+        self.job_id = job_id
+        when = f" at {deleted_at}" if deleted_at else ""
+        super().__init__(
+            f"idempotency key {key!r} made job {job_id}, which was deleted{when} "
+            "(receiver deletions); a new submission needs a new key"
+        )
+
+
 def submit_job(
     ctx: Context,
     request: JobRequest,
@@ -78,6 +101,33 @@ def submit_job(
     budget, and a :class:`~receiver.errors.ProviderError` (after recording the job as
     ``submit_failed``) when the provider refuses it. ``image`` is the staged first frame
     ``request.image_url`` points to; ``pacer``, when given, retries the provider's 429s.
+    """
+    return submit(ctx, request, provider_name=provider_name, image=image, pacer=pacer).job
+
+
+def replayed(ctx: Context, earlier: Claim, key: IdempotencyKey) -> Submitted:
+    """The answer to a request whose key is bound already: the job it made."""
+    if earlier.job_status is None:
+        raise KeyJobDeleted(key=key.shown, job_id=earlier.job_id, deleted_at=earlier.deleted_at)
+    log.info("job.idempotent_replay", job_id=earlier.job_id)
+    return Submitted(job=get_job(ctx, earlier.job_id).job, replayed=True)
+
+
+def submit(
+    ctx: Context,
+    request: JobRequest,
+    *,
+    provider_name: str = "evolink",
+    image: StagedImage | None = None,
+    pacer: Pacer | None = None,
+    key: IdempotencyKey | None = None,
+) -> Submitted:
+    """:func:`submit_job`, with an idempotency ``key`` (see
+    :mod:`receiver.submission.idempotency`): when the key is bound already, its job is
+    returned and nothing is checked, recorded or sent.
+
+    Raises :class:`~receiver.submission.idempotency.IdempotencyConflict` when the key was
+    bound for another request, :class:`KeyJobDeleted` when its job was deleted.
     """
     provider = ctx.provider(provider_name)
     request = provider.validate(request)
@@ -95,19 +145,18 @@ def submit_job(
             f"{provider.callback_url_limit} (shorten RECEIVER_PUBLIC_URL)",
         )
     now = clock.to_db(clock.now())
+    earlier: Claim | None = None
     with ctx.db.transaction() as conn:
-        check_budget(conn, limit=ctx.settings.max_credits_per_day, cost=credits)
-        conn.execute(
-            "insert_job",
-            id=job_id,
-            provider=provider.name,
-            model=request.model,
-            prompt=request.prompt,
-            params=json.dumps(_recorded_params(request, image)),
-            status=JobStatus.SUBMITTING,
-            now=now,
-        )
-        conn.execute("set_job_credits_estimated", id=job_id, credits=credits)
+        # The key first: a replay must not be refused by the budget it already spent.
+        if key is not None:
+            earlier = idempotency.claim(conn, key, job_id)
+        if earlier is None:
+            check_budget(conn, limit=ctx.settings.max_credits_per_day, cost=credits)
+            _insert_job(conn, job_id, provider.name, request, image=image, now=now)
+            conn.execute("set_job_credits_estimated", id=job_id, credits=credits)
+    if earlier is not None:
+        assert key is not None
+        return replayed(ctx, earlier, key)
     bound = log.bind(job_id=job_id)
     try:
         snapshot = _create(
@@ -126,6 +175,9 @@ def submit_job(
                 now=clock.to_db(clock.now()),
             )
             events.append(conn, job_id, "job.submit_failed", error=message)
+            if key is not None and idempotency.definitely_not_created(exc):
+                # Nothing was created: the corrected request may use the same key.
+                idempotency.release(conn, key, job_id)
         bound.error("job.submit_failed", error=message)
         raise
     with ctx.db.transaction() as conn:
@@ -147,15 +199,43 @@ def submit_job(
             estimated_seconds=snapshot.estimated_seconds,
         )
     bound.info("job.submitted", task_id=snapshot.task_id, model=request.model)
-    return get_job(ctx, job_id).job
+    return Submitted(job=get_job(ctx, job_id).job)
+
+
+def _insert_job(
+    conn: Connection,
+    job_id: str,
+    provider: str,
+    request: JobRequest,
+    *,
+    image: StagedImage | None,
+    now: str,
+) -> None:
+    conn.execute(
+        "insert_job",
+        id=job_id,
+        provider=provider,
+        model=request.model,
+        prompt=request.prompt,
+        params=json.dumps(_recorded_params(request, image)),
+        status=JobStatus.SUBMITTING,
+        now=now,
+    )
 
 
 def _recorded_params(request: JobRequest, image: StagedImage | None) -> dict[str, Any]:
     params = request.as_params()
+    if request.image_url is not None:
+        # The provider takes an image job's aspect ratio from the frame, whatever the
+        # request said: record the frame's when we know it, never a guess.
+        params.pop("aspect_ratio", None)
     if image is not None:
         # The presigned URL expires and carries a signature: record where the frame lives.
         params.pop("image_url", None)
         params["image"] = image.uri
+        if image.width and image.height:
+            params["aspect_ratio"] = frame_aspect(image.width, image.height)
+            params["frame"] = f"{image.width}x{image.height}"
     return params
 
 
@@ -272,6 +352,24 @@ def list_jobs(
             since=clock.to_db(since) if since else None,
         )
     return [JobSummary(job=Job.from_row(row), asset=_joined_asset(row)) for row in rows]
+
+
+def count_jobs(
+    ctx: Context,
+    *,
+    status: str | None = None,
+    model: str | None = None,
+    since: datetime | None = None,
+) -> int:
+    """How many jobs :func:`list_jobs` shows with these filters, over all its pages."""
+    with ctx.db.reading() as conn:
+        row = conn.fetch_one(
+            "count_jobs",
+            status=status,
+            model=model,
+            since=clock.to_db(since) if since else None,
+        )
+    return int(row["n"]) if row else 0
 
 
 def _joined_asset(row: Row) -> Asset | None:

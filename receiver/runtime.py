@@ -6,18 +6,20 @@ what each process does:
 ==========================  =============================================================
 process                      parts, in start order (stopped in reverse)
 ==========================  =============================================================
-``receiver serve``           group committer, archive threads, chores, notifier; the web app
+``receiver serve``           group committer, archive threads, archive wake-ups
+                             (PostgreSQL), chores, notifier; the web app
 ``receiver serve             group committer; the web app (callbacks, API, gallery).
 --no-worker``                Archiving, chores and notifications are a worker's job.
-``receiver worker``          archive threads, chores, notifier, metrics server (with
-                             ``--metrics-port``)
+``receiver worker``          archive threads, archive wake-ups (PostgreSQL), chores,
+                             notifier, metrics server (with ``--metrics-port``)
 ``receiver dev``             child processes, not parts: SeaweedFS, the provider simulator
                              and one ``receiver serve`` (see :mod:`receiver.dev`)
 ==========================  =============================================================
 
 The *chores* (one thread, each on its own schedule): the watchdog (overdue jobs recovered
 through the provider's task API), the warning about archives near their link's deadline,
-and the purge of old rejected deliveries. The *notifier* (its own thread, so a slow
+the purge of old rejected deliveries and of final events no notifier took, and retention
+(old videos and staged inputs). The *notifier* (its own thread, so a slow
 subscriber never delays the watchdog) sends each final event to ``RECEIVER_NOTIFY_URLS``;
 it runs only where notifications are configured. Several worker processes may share one
 PostgreSQL database: every chore and the notifier settle who does what in the database
@@ -41,7 +43,7 @@ from typing import Protocol
 import structlog
 from starlette.applications import Starlette
 
-from receiver import metrics
+from receiver import metrics, retention
 from receiver.archive.deadlines import warn_near_deadlines
 from receiver.archive.memory import return_large_buffers_to_the_os
 from receiver.archive.worker import ArchiveWorker
@@ -50,6 +52,7 @@ from receiver.deliveries import purge_rejected
 from receiver.housekeeping import Chore, Housekeeper
 from receiver.notify import Notifier, drop_stale
 from receiver.store.group_commit import GroupCommitter
+from receiver.store.wakeups import ArchiveWakeups
 from receiver.watchdog import Watchdog
 from receiver.web.app import create_app
 from receiver.web.metrics_server import MetricsServer
@@ -137,9 +140,15 @@ def _archiving(ctx: Context) -> list[Part]:
             ),
             # Where no process sends notifications, final events must not pile up unsent.
             Chore("drop_stale_outbox", settings.purge_interval, lambda: drop_stale(ctx.db)),
+            # Stored videos and staged first frames past their retention (receiver/retention.py).
+            Chore("retention", settings.purge_interval, lambda: retention.run_once(ctx)),
         ],
     )
     parts: list[Part] = [worker, chores]
+    if ctx.db.dialect == "postgresql":
+        # Work committed by another process wakes this one at once (NOTIFY), not at its
+        # next poll; SQLite has one process, which wakes its own worker.
+        parts.insert(1, ArchiveWakeups(settings.database_url, worker.wake))
     notifier = Notifier(ctx.db, settings, owner=worker.worker_id)
     if notifier.enabled:
         parts.append(

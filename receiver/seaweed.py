@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -63,6 +64,35 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _first_error(log_path: Path, *, tail_bytes: int = 64 * 1024) -> str | None:
+    """What weed said went wrong, from its log's tail: its fatal line (a Go stack trace
+    follows, which tells a person nothing), else its last error line; shortened, without
+    glog's prefix, safe to print."""
+    from receiver.terminal import terminal_safe
+
+    try:
+        with log_path.open("rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - tail_bytes))
+            tail = log.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    fatal = error = None
+    for line in tail.splitlines():
+        match = _GLOG_LINE.match(line)
+        if match is None:
+            continue
+        if match.group(1) == "F":
+            fatal = fatal or match.group(2)
+        else:
+            error = match.group(2)
+    reason = fatal or error
+    return terminal_safe(reason.strip())[:300] if reason else None
+
+
+#: glog's lines: severity (E error, F fatal), date, time, source file and line, message.
+_GLOG_LINE = re.compile(r"^([EF])\d{4} \S+ +\S+:\d+\]? (.*)$")
 
 
 @dataclass(frozen=True)
@@ -163,8 +193,11 @@ class SeaweedFS:
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
+                reason = _first_error(self.log_path)
                 raise ServiceError(
-                    f"SeaweedFS exited with status {self._process.returncode}; see {self.log_path}"
+                    f"SeaweedFS exited with status {self._process.returncode}"
+                    + (f" ({reason})" if reason else "")
+                    + f"; see {self.log_path}"
                 )
             try:
                 # Unauthenticated requests are refused once the S3 gateway is up and

@@ -27,7 +27,13 @@ import botocore.session
 import structlog
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.httpsession import URLLib3Session
 from botocore.utils import get_environ_proxies
@@ -71,6 +77,24 @@ _RETRY_CODES = frozenset(
     }
 )
 _MAX_RETRY_DELAY = 20.0
+#: The store's answers to credentials it does not accept (a wrong key pair, or a pair meant for
+#: another store): their message names the variables to check.
+_AUTH_CODES = frozenset(
+    {
+        "403",
+        "AccessDenied",
+        "Forbidden",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "ExpiredToken",
+        "AuthorizationHeaderMalformed",
+    }
+)
+_CHECK_CREDENTIALS = (
+    "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, and that RECEIVER_S3_ENDPOINT_URL is "
+    "the store they belong to"
+)
 _ERROR_CODE = re.compile(r"<Code>([^<]*)</Code>")
 _ERROR_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 #: A URL's query: on a presigned URL, the signature.
@@ -146,10 +170,10 @@ class ObjectStore:
             return
         except ClientError as exc:
             code = _code(exc)
-            if code in {"403", "AccessDenied", "Forbidden"}:
+            if code in _AUTH_CODES:
                 raise StorageError(
-                    f"access to bucket {self.bucket!r} is denied: check AWS_ACCESS_KEY_ID / "
-                    "AWS_SECRET_ACCESS_KEY and the bucket's policy"
+                    f"access to bucket {self.bucket!r} is denied ({code}): "
+                    f"{_CHECK_CREDENTIALS}, and the bucket's policy"
                 ) from exc
             if code not in {"404", "NoSuchBucket", "NotFound"}:
                 raise _wrap(exc, f"checking bucket {self.bucket!r}") from exc
@@ -171,7 +195,7 @@ class ObjectStore:
 
     def start_upload(self, key: str, *, content_type: str) -> str:
         response = self._call(
-            "starting an upload",
+            f"starting an upload of {key}",
             self._client.create_multipart_upload,
             Bucket=self.bucket,
             Key=key,
@@ -212,6 +236,8 @@ class ObjectStore:
                 failure = (
                     f"An error occurred ({code}) when calling the UploadPart operation: {message}"
                 )
+                if code in _AUTH_CODES:
+                    failure = f"{failure} ({_CHECK_CREDENTIALS})"
                 retry = response.status_code in _RETRY_STATUSES or code in _RETRY_CODES
             if not retry or attempt == _PART_ATTEMPTS:
                 # Not chained: botocore's exceptions quote the URL, signature and all.
@@ -345,7 +371,7 @@ class ObjectStore:
         )
 
     def ping(self) -> None:
-        self._call("reaching the bucket", self._client.head_bucket, Bucket=self.bucket)
+        self._call(f"reaching bucket {self.bucket!r}", self._client.head_bucket, Bucket=self.bucket)
 
     def _call(self, doing: str, operation: Any, **kwargs: Any) -> Any:
         try:
@@ -380,4 +406,9 @@ def _code(exc: ClientError) -> str:
 
 
 def _wrap(exc: Exception, doing: str) -> StorageError:
+    """botocore's error as ours; when the store refused the credentials (or there were
+    none), the message says which variables to check."""
+    refused = isinstance(exc, ClientError) and _code(exc) in _AUTH_CODES
+    if refused or isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return StorageError(f"S3 store failed while {doing}: {exc} ({_CHECK_CREDENTIALS})")
     return StorageError(f"S3 store failed while {doing}: {exc}")

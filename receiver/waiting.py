@@ -1,182 +1,329 @@
-"""Waiting for a job without polling: ``receiver wait`` and ``receiver submit --wait``.
+"""Waiting and downloading from the command line: ``receiver wait``, ``submit --wait``,
+``--download`` and ``receiver download``, all through :mod:`receiver.client`.
 
-The client follows the receiver's live event stream (``GET /v1/events?job=…``), resuming with
-``Last-Event-ID`` if the connection drops, and returns when the job's fate is known: its
-video stored, or the reason it never will be.
+The CLI has no protocol of its own: it opens a :class:`~receiver.client.Client` with the
+settings' ``RECEIVER_API_URL`` and ``RECEIVER_ADMIN_TOKEN``, turns the client's errors into
+the CLI's (a refused token or an unreachable API is a configuration error, exit 2), and
+prints. What it adds is the terminal: the elapsed time and the job's last news on one line
+of stderr, and on Ctrl-C the ids of the jobs that go on without us.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-import httpx
-
+from receiver.client import (
+    Client,
+    ClientError,
+    ConfigurationError,
+    DownloadError,
+    Event,
+    Job,
+    Unauthorized,
+    Unreachable,
+)
+from receiver.client._download import check_writable, target_path
 from receiver.config import Settings
-from receiver.errors import ConfigError, NotFoundError, ReceiverError
+from receiver.errors import ConfigError, ReceiverError
+from receiver.terminal import terminal_safe
 
-__all__ = ["Outcome", "download", "wait_for_job", "wait_for_jobs"]
+__all__ = [
+    "WaitRequest",
+    "download_command",
+    "open_client",
+    "preflight",
+    "wait_command",
+]
 
-_SUCCESS = {"asset.stored"}
-_FAILURE = {"job.failed", "job.cancelled", "job.expired", "job.submit_failed", "archive.failed"}
-_RECONNECT_PAUSE = 1.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    stored: bool
-    job: dict[str, Any]
-    reason: str | None = None
-    video_url: str | None = None
+#: Statuses of a job that may still end with a stored video (``wait --all-pending``).
+PENDING_STATUSES = ("submitting", "pending", "processing", "completed")
 
 
-def _client(settings: Settings) -> httpx.Client:
+def open_client(settings: Settings) -> Client:
     if settings.admin_token is None:
-        raise ConfigError("RECEIVER_ADMIN_TOKEN", "is not set: waiting uses the receiver's API")
-    return httpx.Client(
-        base_url=settings.api_url,
-        headers={"Authorization": f"Bearer {settings.admin_token.reveal()}"},
-        timeout=httpx.Timeout(30.0, read=60.0),
-    )
-
-
-def wait_for_job(
-    settings: Settings,
-    job_id: str,
-    *,
-    timeout: float | None = None,
-    on_event: Callable[[str, dict[str, Any]], None] | None = None,
-) -> Outcome:
-    deadline = time.monotonic() + timeout if timeout else None
-    with _client(settings) as client:
-        job = _job(client, job_id)
-        seq = max((event["seq"] for event in job["events"]), default=0)
-        ended = _ended(job)
-        while ended is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise ReceiverError(f"gave up waiting for {job_id} after {timeout:.0f} s")
-            try:
-                for event_type, data in _events(client, job_id, seq):
-                    seq = int(data["seq"])
-                    if on_event:
-                        on_event(event_type, data)
-                    if event_type in _SUCCESS | _FAILURE:
-                        ended = event_type
-                        break
-                    if deadline is not None and time.monotonic() > deadline:
-                        break
-            except httpx.TransportError:
-                # The stream dropped (a restart, a proxy timeout): resume where it stopped.
-                time.sleep(_RECONNECT_PAUSE)
-        return _outcome(client, job_id, ended)
-
-
-def wait_for_jobs(
-    settings: Settings,
-    job_ids: Iterable[str],
-    *,
-    after: int,
-    timeout: float | None = None,
-    on_outcome: Callable[[str, Outcome], None] | None = None,
-) -> dict[str, Outcome]:
-    """Wait for many jobs (a batch) on one stream of every job's events, from event ``after``.
-
-    ``after`` must be read before the jobs were submitted, so none of their events is missed.
-    """
-    deadline = time.monotonic() + timeout if timeout else None
-    pending = set(job_ids)
-    outcomes: dict[str, Outcome] = {}
-    seq = after
-    with _client(settings) as client:
-        while pending:
-            if deadline is not None and time.monotonic() > deadline:
-                raise ReceiverError(
-                    f"gave up waiting after {timeout:.0f} s; {len(pending)} jobs undecided"
-                )
-            try:
-                for event_type, data in _events(client, None, seq):
-                    seq = int(data["seq"])
-                    job_id = data.get("job_id")
-                    if job_id in pending and event_type in _SUCCESS | _FAILURE:
-                        pending.discard(job_id)
-                        outcomes[job_id] = _outcome(client, job_id, event_type)
-                        if on_outcome:
-                            on_outcome(job_id, outcomes[job_id])
-                    if not pending or (deadline is not None and time.monotonic() > deadline):
-                        break
-            except httpx.TransportError:
-                time.sleep(_RECONNECT_PAUSE)
-    return outcomes
-
-
-def _outcome(client: httpx.Client, job_id: str, ended: str | None) -> Outcome:
-    job = _job(client, job_id)
-    if ended not in _SUCCESS:
-        reason = (job.get("error") or {}).get("message") or job.get("attention") or ended
-        return Outcome(stored=False, job=job, reason=f"{job['status']}: {reason}")
-    response = client.get(f"/v1/jobs/{job_id}/video", follow_redirects=False)
-    return Outcome(stored=True, job=job, video_url=response.headers.get("location"))
-
-
-def _job(client: httpx.Client, job_id: str) -> dict[str, Any]:
+        raise ConfigError(
+            "RECEIVER_ADMIN_TOKEN", "is not set: waiting and downloading use the receiver's API"
+        )
     try:
-        response = client.get(f"/v1/jobs/{job_id}")
-    except httpx.HTTPError as exc:
-        raise ReceiverError(f"cannot reach the receiver at {client.base_url}: {exc}") from exc
-    if response.status_code == 404:
-        raise NotFoundError(f"no job {job_id!r}")
-    if response.status_code == 401:
-        raise ConfigError("RECEIVER_ADMIN_TOKEN", "the receiver refused it (401)")
-    response.raise_for_status()
-    job: dict[str, Any] = response.json()
-    return job
+        return Client(settings.api_url, settings.admin_token.reveal())
+    except ConfigurationError as exc:
+        raise ConfigError(exc.variable, exc.message) from exc
 
 
-def _ended(job: dict[str, Any]) -> str | None:
-    """The deciding event when the job's fate is already known."""
-    if job["asset"] is not None:
-        return "asset.stored"
-    types = [event["type"] for event in job["events"]]
-    return next((kind for kind in reversed(types) if kind in _FAILURE), None)
+@contextmanager
+def api(settings: Settings) -> Iterator[Client]:
+    """A client whose refusals read as the CLI's: a 401 names the URL that answered it."""
+    client = open_client(settings)
+    try:
+        yield client
+    except Unauthorized as exc:
+        raise ConfigError(
+            "RECEIVER_ADMIN_TOKEN", f"the receiver at {client.base_url} refused it (401)"
+        ) from exc
+    finally:
+        client.close()
 
 
-def _events(
-    client: httpx.Client, job_id: str | None, after: int
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    headers = {"Last-Event-ID": str(after), "Accept": "text/event-stream"}
-    with client.stream(
-        "GET",
-        "/v1/events",
-        params={"job": job_id} if job_id else {},
-        headers=headers,
-        timeout=httpx.Timeout(30.0, read=None),
-    ) as response:
-        response.raise_for_status()
-        event_type, data = "message", ""
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                event_type = line[6:].strip()
-            elif line.startswith("data:"):
-                data += line[5:].strip()
-            elif not line and data:
-                yield event_type, json.loads(data)
-                event_type, data = "message", ""
+def preflight(settings: Settings, *, download: str | None = None) -> int:
+    """Before anything is paid for: the API answers, takes our token, and the download
+    target can be written. The number of the last event, to follow the stream from."""
+    if download is not None:
+        _check_target(download, several=False)
+    with api(settings) as client:
+        try:
+            return client.check()
+        except Unreachable as exc:
+            raise ConfigError("RECEIVER_API_URL", f"no answer from {client.base_url}") from exc
 
 
-def download(url: str, path: Path) -> int:
-    """Save the stored video at ``path`` (written to a temp file, then renamed); its size."""
-    partial = path.with_name(path.name + ".partial")
-    size = 0
-    with httpx.stream("GET", url, timeout=httpx.Timeout(30.0)) as response:
-        response.raise_for_status()
-        with partial.open("wb") as out:
-            for chunk in response.iter_bytes(1024 * 1024):
-                out.write(chunk)
-                size += len(chunk)
-    os.replace(partial, path)
-    return size
+def _check_target(text: str, *, several: bool) -> None:
+    """Refuse a download target that cannot work, before anything is waited for or paid.
+
+    ``text`` is the option as typed: ``videos/`` (a directory, made if missing) and
+    ``videos`` (a file, unless a directory of that name exists) differ by their slash.
+    """
+    if several and not (Path(text).is_dir() or text.endswith("/")):
+        raise ConfigError("--download", f"{text!r}: several jobs need a directory (end it with /)")
+    try:
+        check_writable(target_path(text, "job", "video.mp4"))
+    except DownloadError as exc:
+        raise ConfigError("--download", exc.message) from exc
+
+
+@dataclass(kw_only=True)
+class WaitRequest:
+    """What to wait for and what to do then (the options of ``wait`` and ``submit``)."""
+
+    job_ids: Sequence[str]
+    timeout: float | None = None
+    #: Where to save the videos, as typed (a trailing / means a directory).
+    download: str | None = None
+    as_json: bool = False
+    #: Said on Ctrl-C: these jobs were submitted (and paid for) by this command.
+    submitted: bool = False
+    outcomes: dict[str, Job] = field(default_factory=dict)
+
+
+def wait_command(settings: Settings, request: WaitRequest, *, all_pending: bool = False) -> int:
+    """``receiver wait``: 0 when every video is stored, 1 when one will not be, or on a
+    timeout; 130 on Ctrl-C, after saying which jobs go on."""
+    if request.download is not None:
+        _check_target(request.download, several=len(request.job_ids) > 1 or all_pending)
+    status = _Status(sys.stderr)
+    try:
+        with api(settings) as client:
+            after = None
+            if all_pending:
+                # Read before the list: a listed job's end is after it on the stream, so the
+                # jobs need not be read one by one.
+                after = client.check()
+                request.job_ids = _pending_jobs(client)
+                if not request.job_ids:
+                    print("receiver: no job is pending", file=sys.stderr)
+                    return 0
+            with status.running(request.job_ids):
+                decided = client.wait_all(
+                    request.job_ids, timeout=request.timeout, on_event=status.event, after=after
+                )
+                for job in decided:
+                    request.outcomes[job.id] = job
+                    status.decided(job)
+            return _report(client, request, status)
+    except KeyboardInterrupt:
+        _interrupted(request)
+        return 130
+    except ClientError as exc:
+        _say_undecided(request, exc)
+        raise _cli_error(exc) from exc
+
+
+def _pending_jobs(client: Client) -> list[str]:
+    return [job.id for status in PENDING_STATUSES for job in client.jobs(status=status)]
+
+
+def _report(client: Client, request: WaitRequest, status: _Status) -> int:
+    several = len(request.job_ids) > 1
+    failed = 0
+    for job_id in request.job_ids:
+        job = request.outcomes[job_id]
+        saved = None
+        url = client.video_url(job) if job.stored else None
+        if job.stored and request.download is not None:
+            result = client.download(job, request.download)
+            saved = str(result.path)
+            status.say(f"saved {result.size_bytes} bytes to {saved} (SHA-256 checked)")
+        if not job.stored:
+            failed += 1
+            status.say(f"receiver: job {job.id} will not be stored: {job.reason}")
+        _print_outcome(job, url, saved, as_json=request.as_json, several=several)
+    return 1 if failed else 0
+
+
+def _print_outcome(
+    job: Job, url: str | None, saved: str | None, *, as_json: bool, several: bool
+) -> None:
+    asset = job.asset
+    if as_json:
+        document = {
+            "job_id": job.id,
+            "stored": job.stored,
+            "reason": job.reason,
+            "asset": _asset_json(job),
+            "video_url": url,
+            "saved_to": saved,
+        }
+        # One job: the document as before; several: one line each (JSON Lines).
+        print(json.dumps(document) if several else json.dumps(document, indent=2))
+    elif asset is not None and several:
+        print(f"{job.id}\t{asset.uri}\t{url or ''}")
+    elif asset is not None:
+        print(asset.uri)
+        print(url or "")
+
+
+def _asset_json(job: Job) -> dict[str, Any] | None:
+    asset = job.asset
+    if asset is None:
+        return None
+    return {
+        "uri": asset.uri,
+        "bucket": asset.bucket,
+        "key": asset.key,
+        "size_bytes": asset.size_bytes,
+        "sha256": asset.sha256,
+        "content_type": asset.content_type,
+        "duration_seconds": asset.duration_seconds,
+        "width": asset.width,
+        "height": asset.height,
+        "codec": asset.codec,
+    }
+
+
+def _interrupted(request: WaitRequest) -> None:
+    undecided = [job_id for job_id in request.job_ids if job_id not in request.outcomes]
+    if not undecided:
+        print("receiver: interrupted", file=sys.stderr)
+        return
+    what = "submitted and go on" if request.submitted else "go on without us"
+    print(f"\nreceiver: interrupted; these jobs were {what}:", file=sys.stderr)
+    for job_id in undecided:
+        print(f"  {job_id}", file=sys.stderr)
+    print(f"wait for them again with: receiver wait {' '.join(undecided)}", file=sys.stderr)
+
+
+def _say_undecided(request: WaitRequest, exc: ClientError) -> None:
+    undecided = [job_id for job_id in request.job_ids if job_id not in request.outcomes]
+    if request.submitted and undecided and not isinstance(exc, DownloadError):
+        print(
+            f"receiver: submitted, not yet stored: {' '.join(undecided)}",
+            file=sys.stderr,
+        )
+
+
+def _cli_error(exc: ClientError) -> ReceiverError:
+    if isinstance(exc, ConfigurationError):
+        return ConfigError(exc.variable, exc.message)
+    return exc
+
+
+def download_command(settings: Settings, job_id: str, to: str) -> int:
+    """``receiver download JOB --to DIR``: the stored video, checked; its path on stdout."""
+    _check_target(to, several=False)
+    with api(settings) as client:
+        job = client.get(job_id)
+        if job.asset is None:
+            reason = job.reason or f"it is {job.status}"
+            raise ReceiverError(f"job {job_id} has no stored video: {terminal_safe(reason)}")
+        try:
+            result = client.download(job, to)
+        except KeyboardInterrupt:
+            print("\nreceiver: interrupted; run it again to continue", file=sys.stderr)
+            return 130
+    print(result.path)
+    print(f"saved {result.size_bytes} bytes (SHA-256 {result.sha256} checked)", file=sys.stderr)
+    return 0
+
+
+class _Status:
+    """One line on a terminal's stderr: elapsed time and the last news; nothing elsewhere.
+
+    A thread redraws it every second, so the clock moves while no event arrives; lines
+    printed through :meth:`say` go above it.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._on = stream.isatty()
+        self._lock = threading.Lock()
+        self._text = ""
+        self._start = time.monotonic()
+        self._stop = threading.Event()
+        self._waiting: Sequence[str] = ()
+        self._done = 0
+
+    @contextmanager
+    def running(self, job_ids: Sequence[str]) -> Iterator[None]:
+        self._waiting = job_ids
+        self._start = time.monotonic()
+        ticker = threading.Thread(target=self._tick, name="wait-status", daemon=True)
+        if self._on:
+            ticker.start()
+        try:
+            yield
+        finally:
+            self._stop.set()
+            if self._on:
+                ticker.join()
+                self._draw(clear=True)
+
+    def event(self, event: Event) -> None:
+        if not self._on:
+            return
+        data = event.data
+        if event.type == "archive.progress":
+            done, total = int(data.get("bytes") or 0), data.get("total")
+            news = f"archiving {done / 1e6:.1f}"
+            news += f"/{int(total) / 1e6:.1f} MB" if total else " MB"
+        else:
+            news = f"{event.type} {data.get('provider_status') or ''}".rstrip()
+            whose = f"{event.job_id} " if len(self._waiting) > 1 else ""
+            self.say(f"  {whose}{news}")
+        with self._lock:
+            self._text = news
+
+    def decided(self, job: Job) -> None:
+        self._done += 1
+
+    def say(self, line: str) -> None:
+        with self._lock:
+            if self._on:
+                self._stream.write("\r\x1b[K")
+            self._stream.write(terminal_safe(line) + "\n")
+            self._stream.flush()
+        if self._on and not self._stop.is_set():
+            self._draw()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            self._draw()
+
+    def _draw(self, *, clear: bool = False) -> None:
+        with self._lock:
+            if clear:
+                self._stream.write("\r\x1b[K")
+            else:
+                elapsed = int(time.monotonic() - self._start)
+                clock = f"{elapsed // 60}:{elapsed % 60:02d}"
+                count = len(self._waiting)
+                what = self._waiting[0] if count == 1 else f"{self._done}/{count} jobs decided"
+                line = f"waiting {clock}  {what}  {self._text}".rstrip()
+                self._stream.write("\r\x1b[K" + terminal_safe(line))
+            self._stream.flush()

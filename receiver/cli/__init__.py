@@ -2,7 +2,8 @@
 
 Settings come from the environment (see ``docs/configuration.md``) and are read once, here.
 stdout carries only a command's output; logs go to stderr. Exit status: 0 success,
-1 the operation failed (provider refused, job not found, ...), 2 bad usage or settings.
+1 the operation failed (provider refused, job not found, a port in use, an unhealthy
+``doctor``, ...), 2 bad usage or settings; 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+import receiver
 from receiver import logs
-from receiver.cli import jobs, recovery, services
+from receiver.cli import doctor, jobs, recovery, services
 from receiver.config import Settings
 from receiver.errors import ConfigError, ReceiverError, ValidationError
 from receiver.terminal import terminal_safe
@@ -28,8 +30,18 @@ configuration (environment):
   RECEIVER_SECRET_KEYS      comma-separated signing keys, newest first
   EVOLINK_API_KEY, EVOLINK_BASE_URL
   RECEIVER_INSECURE=1       development only: http URLs and loopback downloads
-  full list: docs/configuration.md
+  full list: docs/configuration.md, or `receiver config --example`
+
+after deploying: `receiver doctor` checks everything and says what to fix
 """
+
+#: Commands that work on what is already recorded. A database they opened would be new and
+#: empty (a wrong or missing RECEIVER_DATABASE_URL), and they would report "nothing", so a
+#: missing SQLite file is refused instead of created. (`costs` still reports "nothing spent"
+#: on a fresh setup, as tests/integration/test_submit_cli.py expects.)
+_NEEDS_EXISTING_DATABASE = frozenset(
+    {"jobs", "show", "deliveries", "notifications", "replay", "reconcile", "retry"}
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 message="RECEIVER_INSECURE=1: http URLs and loopback downloads are allowed. "
                 "Never run like this in production.",
             )
+        if args.command in _NEEDS_EXISTING_DATABASE:
+            from receiver.store.database import require_database
+
+            require_database(settings.database_url)
         command: Callable[[Settings, argparse.Namespace], int] = args.run
         return command(settings, args)
     except ConfigError as exc:
@@ -68,9 +84,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_ENV_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"receiver {receiver.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     jobs.add_submit(commands)
     jobs.add_inspection(commands)
     recovery.add_recovery(commands)
     services.add_services(commands)
+    doctor.add_setup(commands)
     return parser

@@ -25,6 +25,7 @@ _OUTCOMES: tuple[Outcome, ...] = (
     "invalid",
     "refused",
     "submitted",
+    "existing",
     "stored",
     "not_stored",
     "skipped",
@@ -51,7 +52,11 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
     rows = read_rows(args.source, defaults=defaults)
     with context(settings) as ctx:
         report = batch.prepare_rows(
-            ctx, rows, base_dir=args.source.parent, provider_name=args.provider
+            ctx,
+            rows,
+            base_dir=args.source.parent,
+            provider_name=args.provider,
+            identity=_batch_identity(args),
         )
         budget = budget_state(ctx)
         if args.dry_run:
@@ -60,34 +65,49 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
                 budget.fits(report.credits("ready")) and not report.unpriced("ready")
             )
             return 0 if report.all_ok and fits else 1
-        after = _last_event_seq(ctx) if args.wait else 0
+        # Checked before anything is sent: the batch must not go out and then fail to wait
+        # (a wrong token, nothing at RECEIVER_API_URL). The last event's number is where
+        # the wait follows the stream from, so no job's end is missed.
+        after = waiting.preflight(settings) if args.wait else 0
         with progress(report.count("ready"), "submitting") as bar:
             batch.submit_rows(
                 ctx, report, concurrency=args.concurrency, on_done=lambda row: bar.update()
             )
     if args.wait:
-        by_job = {row.job_id: row for row in report.rows if row.job_id}
-        with progress(len(by_job), "storing") as bar:
-
-            def stored(job_id: str, outcome: waiting.Outcome) -> None:
-                row = by_job[job_id]
-                if outcome.stored:
-                    row.outcome, row.uri = "stored", (outcome.job.get("asset") or {}).get("uri")
-                else:
-                    row.outcome, row.error = "not_stored", outcome.reason
-                bar.update()
-
-            timeout = args.timeout.total_seconds() if args.timeout else None
-            try:
-                waiting.wait_for_jobs(
-                    settings, list(by_job), after=after, timeout=timeout, on_outcome=stored
-                )
-            except ReceiverError:
-                # The jobs are submitted whatever happened to the wait: say which they are.
-                _print_report(report, args, budget=None, dry_run=False)
-                raise
+        # Only this run's submissions: rows an earlier run made are reported as they stand.
+        by_job = {
+            row.job_id: row for row in report.rows if row.job_id and row.outcome == "submitted"
+        }
+        timeout = args.timeout.total_seconds() if args.timeout else None
+        try:
+            with progress(len(by_job), "storing") as bar, waiting.api(settings) as client:
+                for job in client.wait_all(list(by_job), timeout=timeout, after=after):
+                    row = by_job[job.id]
+                    if job.asset is not None:
+                        row.outcome, row.uri = "stored", job.asset.uri
+                    else:
+                        row.outcome, row.error = "not_stored", job.reason
+                    bar.update()
+        except (ReceiverError, KeyboardInterrupt) as exc:
+            # The jobs are submitted whatever happened to the wait: say which they are.
+            _print_report(report, args, budget=None, dry_run=False)
+            if isinstance(exc, KeyboardInterrupt):
+                print("receiver: interrupted; the jobs above go on", file=sys.stderr)
+                return 130
+            raise
     _print_report(report, args, budget=None, dry_run=False)
     return 0 if report.all_ok else 1
+
+
+def _batch_identity(args: argparse.Namespace) -> str:
+    """What names the batch in its rows' idempotency keys: ``--idempotency-key`` when given,
+    else the file's absolute path (docs/submitting.md, "Running a batch again")."""
+    if args.idempotency_key is not None:
+        key = args.idempotency_key.strip()
+        if not key:
+            raise ValidationError("--idempotency-key", "is empty")
+        return f"key:{key}"
+    return f"file:{args.source.resolve()}"
 
 
 def _image_option(image: str) -> str:
@@ -108,12 +128,6 @@ def _image_option(image: str) -> str:
         raise ValidationError("--image", f"no home directory for {image!r}") from None
 
 
-def _last_event_seq(ctx: Any) -> int:
-    with ctx.db.reading() as conn:
-        row = conn.fetch_one("latest_event_seq")
-    return int(row["seq"] or 0) if row else 0
-
-
 def _row_json(row: RowResult) -> dict[str, Any]:
     return {
         "line": row.line,
@@ -123,6 +137,8 @@ def _row_json(row: RowResult) -> dict[str, Any]:
         "error": row.error,
         "uri": row.uri,
         "comment": row.comment,
+        "note": row.note,
+        "status": row.status,
     }
 
 
@@ -148,7 +164,7 @@ def _print_report(
     for row in rows:
         credits = "-" if row.prepared is None else _credits_text(row.credits)
         what = row.job_id or "-"
-        detail = row.error or row.uri or (f"comment: {row.comment[:60]}" if row.comment else "")
+        detail = row.error or _detail(row)
         line = f"line {row.line:<5} {row.outcome:<10} {what:<32} {credits:>8}  {detail}"
         print(terminal_safe(line.rstrip()))
     counts = ", ".join(
@@ -166,6 +182,12 @@ def _print_report(
             print(budget_line(budget, cost=summary["credits"], unpriced=unpriced))
         else:
             print(budget_line(budget))
+
+
+def _detail(row: RowResult) -> str:
+    if row.comment:
+        return f"comment: {row.comment[:60]}"
+    return " ".join(part for part in (row.note, row.uri) if part)
 
 
 def _credits_text(credits: float | None) -> str:

@@ -6,15 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from receiver.cli._common import context, duration, print_details, print_json
 from receiver.cli.costs import add_costs
+from receiver.cli.lifecycle import add_delete
 from receiver.config import Settings
 from receiver.errors import ValidationError
 from receiver.lifecycle import DeliveryOutcome, JobStatus
 from receiver.providers import PROVIDER_NAMES
-from receiver.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from receiver.context import Context
@@ -85,16 +85,44 @@ def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="with --from: submissions in flight at once (default 4)",
     )
+    submit.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="submit once per KEY: the same KEY again prints the job it made, sends nothing "
+        "(refused for a different request); with --from, names the batch instead of its path",
+    )
     _add_wait_options(submit, flag=True)
     submit.set_defaults(run=_submit)
 
     wait = commands.add_parser(
-        "wait", help="block until a job's video is stored (follows the live event stream)"
+        "wait",
+        help="block until jobs' videos are stored (follows the live event stream)",
+        description="Wait for each JOB (or every pending job) until its video is stored or "
+        "will not be. Exit 0 when all are stored, 1 when one is not or on --timeout, "
+        "130 on Ctrl-C (the jobs go on). With several jobs, --json prints one line each.",
     )
-    wait.add_argument("job_id", metavar="JOB")
+    wait.add_argument("job_ids", metavar="JOB", nargs="*")
+    wait.add_argument(
+        "--all-pending", action="store_true", help="every job whose video may still come"
+    )
     wait.add_argument("--json", action="store_true", help="print the outcome as JSON")
     _add_wait_options(wait, flag=False)
     wait.set_defaults(run=_wait)
+
+    download = commands.add_parser(
+        "download",
+        help="save a job's stored video (checked against its SHA-256)",
+        description="Save JOB's stored video as DIR/JOB.mp4 (or at --to FILE); a download "
+        "that was interrupted continues where it stopped. Prints the path.",
+    )
+    download.add_argument("job_id", metavar="JOB")
+    download.add_argument(
+        "--to",
+        default=".",
+        metavar="DIR|FILE",
+        help="where to save it (default: the current directory)",
+    )
+    download.set_defaults(run=_download)
 
 
 def _positive(text: str) -> int:
@@ -115,7 +143,10 @@ def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
             help="block until the video is stored (exit 1 if it never will be)",
         )
     parser.add_argument(
-        "--download", type=Path, metavar="PATH", help="also save the stored video here"
+        "--download",
+        metavar="PATH",  # a string: a Path would drop the trailing / that means a directory
+        help="also save the stored video here: a file, or a directory (DIR/ is made if "
+        "missing) to hold JOB.mp4; checked against its SHA-256",
     )
     parser.add_argument("--timeout", type=duration, help="give up after this long, e.g. 30m")
 
@@ -164,13 +195,15 @@ def add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     deliveries.set_defaults(run=_deliveries)
 
     add_costs(commands)
+    add_delete(commands)
 
 
 def _submit(settings: Settings, args: argparse.Namespace) -> int:
-    from receiver import jobs
+    from receiver import jobs, waiting
     from receiver.cli.batches import run_batch
+    from receiver.submission.idempotency import client_key
     from receiver.submission.shots import parse_shot
-    from receiver.submission.spec import JobSpec, prepare, submit_prepared
+    from receiver.submission.spec import JobSpec, prepare, submit_once
 
     if args.source is not None:
         return run_batch(settings, args)
@@ -179,7 +212,7 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
         shots=tuple(parse_shot(shot) for shot in args.shot),
         image=args.image,
         duration=args.duration,
-        aspect_ratio=args.aspect_ratio or "16:9",
+        aspect_ratio=args.aspect_ratio,
         quality=args.quality or "720p",
         model=args.model,
         negative_prompt=args.negative_prompt,
@@ -189,11 +222,20 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
         prepared = prepare(ctx, spec, provider_name=args.provider)
         if args.dry_run:
             return _dry_run(ctx, prepared, as_json=args.json)
-        job = submit_prepared(ctx, prepared)
+        if args.wait or args.download:
+            # Before paying: the API must answer and take our token, the target be writable.
+            waiting.preflight(settings, download=args.download)
+        key = None
+        if args.idempotency_key is not None:
+            key = client_key(args.idempotency_key, prepared, field="--idempotency-key")
+        submitted = submit_once(ctx, prepared, key=key)
+        job = submitted.job
+        if submitted.replayed:
+            print(f"idempotency key seen before: {job.id} (nothing sent)", file=sys.stderr)
         details = jobs.get_job(ctx, job.id)
     if args.wait or args.download:
         print(f"submitted {job.id}; waiting for its video ...", file=sys.stderr)
-        return _wait_and_report(settings, job.id, args)
+        return _wait_and_report(settings, [job.id], args, submitted=True)
     print_details(details, as_json=args.json)
     return 0
 
@@ -225,69 +267,35 @@ def _dry_run(ctx: Context, prepared: PreparedJob, *, as_json: bool) -> int:
 
 
 def _wait(settings: Settings, args: argparse.Namespace) -> int:
-    return _wait_and_report(settings, args.job_id, args)
+    if bool(args.job_ids) == bool(args.all_pending):
+        raise ValidationError("wait", "name the jobs to wait for, or give --all-pending")
+    return _wait_and_report(settings, args.job_ids, args, all_pending=args.all_pending)
 
 
-def _wait_and_report(settings: Settings, job_id: str, args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+def _wait_and_report(
+    settings: Settings,
+    job_ids: list[str],
+    args: argparse.Namespace,
+    *,
+    submitted: bool = False,
+    all_pending: bool = False,
+) -> int:
     from receiver import waiting
 
-    on_terminal = sys.stderr.isatty()
-    bar: tqdm[Any] | None = None
+    request = waiting.WaitRequest(
+        job_ids=job_ids,
+        timeout=args.timeout.total_seconds() if args.timeout else None,
+        download=args.download,
+        as_json=args.json,
+        submitted=submitted,
+    )
+    return waiting.wait_command(settings, request, all_pending=all_pending)
 
-    def progress(event_type: str, data: dict[str, Any]) -> None:
-        nonlocal bar
-        if not on_terminal:
-            return
-        if event_type == "archive.progress":
-            # Bytes archived, part by part, against the video's size when the source told it.
-            if bar is None:
-                bar = tqdm(
-                    total=data.get("total"),
-                    unit="B",
-                    unit_scale=True,
-                    desc="archiving",
-                    file=sys.stderr,
-                )
-            bar.update(int(data["bytes"]) - bar.n)
-            return
-        status = data.get("provider_status") or ""
-        print(terminal_safe(f"  {event_type} {status}".rstrip()), file=sys.stderr)
 
-    timeout = args.timeout.total_seconds() if args.timeout else None
-    try:
-        outcome = waiting.wait_for_job(settings, job_id, timeout=timeout, on_event=progress)
-    finally:
-        if bar is not None:
-            bar.close()
-    asset = outcome.job.get("asset")
-    saved = None
-    if outcome.stored and args.download and outcome.video_url:
-        size = waiting.download(outcome.video_url, args.download)
-        saved = str(args.download)
-        print(f"saved {size} bytes to {saved}", file=sys.stderr)
-    if args.json:
-        print_json(
-            {
-                "job_id": job_id,
-                "stored": outcome.stored,
-                "reason": outcome.reason,
-                "asset": asset,
-                "video_url": outcome.video_url,
-                "saved_to": saved,
-            }
-        )
-    elif outcome.stored and asset:
-        print(asset["uri"])
-        print(outcome.video_url or "")
-    if not outcome.stored:
-        print(
-            terminal_safe(f"receiver: job {job_id} will not be stored: {outcome.reason}"),
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+def _download(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import waiting
+
+    return waiting.download_command(settings, args.job_id, args.to)
 
 
 def _jobs(settings: Settings, args: argparse.Namespace) -> int:

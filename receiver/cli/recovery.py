@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 
 from receiver.cli._common import context, duration, progress
+from receiver.cli.lifecycle import add_import
 from receiver.config import Settings
 from receiver.errors import ReceiverError, ValidationError
 from receiver.terminal import terminal_safe
@@ -56,6 +57,8 @@ def add_recovery(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     retry = commands.add_parser("retry", help="queue failed or expired archives again")
     retry.add_argument("job_ids", nargs="+", metavar="JOB")
     retry.set_defaults(run=_retry)
+
+    add_import(commands)
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:

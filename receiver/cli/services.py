@@ -70,6 +70,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import runtime
 
     _check_port(args.port, "--port")
+    _check_free(args.host, args.port, "--port")
     with context(settings) as ctx:
         runtime.serve(ctx, host=args.host, port=args.port, archive=not args.no_worker)
     return 0
@@ -80,6 +81,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.metrics_port is not None:
         _check_port(args.metrics_port, "--metrics-port")
+        _check_free("127.0.0.1", args.metrics_port, "--metrics-port")
     with context(settings) as ctx:
         runtime.work(ctx, metrics_port=args.metrics_port)
     return 0
@@ -88,6 +90,15 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 def _check_port(port: int, flag: str) -> None:
     if not 0 < port < 65536:
         raise ConfigError(flag, f"{port} is not a TCP port (1-65535)")
+
+
+def _check_free(host: str, port: int, flag: str) -> None:
+    """Fail now, in one line, if the port is taken: before the database is opened, the
+    bucket checked and the archive threads started, only to be stopped again."""
+    from receiver.web.server import listen
+
+    for sock in listen(host, port, flag=flag):
+        sock.close()
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:

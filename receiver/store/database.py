@@ -19,7 +19,14 @@ from typing import Any, Protocol
 from receiver.errors import ConfigError
 from receiver.store.queries import Queries
 
-__all__ = ["Connection", "Database", "Row", "is_database_error", "open_database"]
+__all__ = [
+    "Connection",
+    "Database",
+    "Row",
+    "is_database_error",
+    "open_database",
+    "require_database",
+]
 
 Row = dict[str, Any]
 
@@ -111,6 +118,19 @@ def open_database(url: str) -> Database:
     raise ConfigError("RECEIVER_DATABASE_URL", f"unsupported database URL scheme {scheme!r}")
 
 
+def require_database(url: str) -> None:
+    """Refuse to go on when ``url`` names a SQLite file that does not exist.
+
+    For commands that only look at what is recorded: opening a missing file would create and
+    migrate an empty database where nobody looks, and the command would then report nothing,
+    as if nothing had happened. (A PostgreSQL database is never created by connecting.)
+    """
+    if url.startswith("sqlite:///"):
+        from receiver.store.sqlite import require_file
+
+        require_file(url)
+
+
 def is_database_error(exc: BaseException) -> bool:
     """Whether ``exc`` comes from the database driver (SQLite or PostgreSQL)."""
     import sqlite3
@@ -125,12 +145,16 @@ def is_database_error(exc: BaseException) -> bool:
 
 
 def split_statements(sql: str) -> Iterator[str]:
+    """Statements end with ``;`` at a line's end, except inside a ``$$``-quoted body (a
+    PostgreSQL function's)."""
     statement: list[str] = []
+    quoted = False
     for line in sql.splitlines():
-        if line.lstrip().startswith("--"):
+        if not quoted and line.lstrip().startswith("--"):
             continue
         statement.append(line)
-        if line.rstrip().endswith(";"):
+        quoted ^= line.count("$$") % 2 == 1
+        if not quoted and line.rstrip().endswith(";"):
             text = "\n".join(statement).strip().rstrip(";")
             if text:
                 yield text

@@ -1,9 +1,11 @@
 """Numbered, forward-only schema migrations from ``receiver/store/sql/migrations``.
 
 Files are named ``NNNN_what.sql`` and applied in order, each in its own transaction, and
-recorded in ``schema_migrations``. A migration is never edited once released: a change is
-a new file. The few spellings that differ between SQLite and PostgreSQL are written as
-``{{TOKENS}}`` and filled in per dialect below.
+recorded in ``schema_migrations``; ``NNNN_what.postgresql.sql`` (or ``.sqlite.sql``) is
+applied on that engine only, for what the other has no use for (a trigger that notifies).
+A migration is never edited once released: a change is a new file. The few spellings that
+differ between SQLite and PostgreSQL are written as ``{{TOKENS}}`` and filled in per
+dialect below.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ __all__ = ["Migration", "migrate", "pending_migrations"]
 
 log = structlog.get_logger(__name__)
 
-_FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
+# NNNN_what.sql for every engine, NNNN_what.<dialect>.sql for one engine only.
+_FILE = re.compile(r"^(\d{4})_(\w+)(?:\.(sqlite|postgresql))?\.sql$")
 _DIALECT_TOKENS = {
     "sqlite": {"SERIAL_PK": "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB": "BLOB"},
     "postgresql": {
@@ -50,7 +53,7 @@ def _available(dialect: str) -> list[Migration]:
     migrations = []
     for entry in folder.iterdir():
         match = _FILE.match(entry.name)
-        if match:
+        if match and match.group(3) in (None, dialect):
             sql = entry.read_text()
             for token, spelling in _DIALECT_TOKENS[dialect].items():
                 sql = sql.replace("{{" + token + "}}", spelling)

@@ -11,10 +11,11 @@ from typing import Any
 
 import structlog
 
+from receiver.errors import ConfigError
 from receiver.store.database import Connection, Row
 from receiver.store.queries import Queries
 
-__all__ = ["SQLiteDatabase"]
+__all__ = ["SQLiteDatabase", "path_of", "require_file"]
 
 log = structlog.get_logger(__name__)
 
@@ -31,8 +32,8 @@ class SQLiteDatabase:
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteDatabase:
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = path_of(url)
+        _check_directory(path)
         return cls(path)
 
     def _connection(self) -> sqlite3.Connection:
@@ -125,6 +126,49 @@ def _reclaimable(raw: sqlite3.Connection) -> None:
 
 
 _INCREMENTAL = 2
+
+#: The default database's directory (``sqlite:///var/receiver.db``): the one directory made
+#: when missing, so that a first ``receiver serve`` in a checkout just works. Any other
+#: missing directory is more likely a typo (or a relative path meant to be absolute) than a
+#: wish, and a database made there would be one nobody looks at.
+_DEFAULT_DIRECTORY = Path("var")
+
+
+def path_of(url: str) -> Path:
+    """The file of ``sqlite:///PATH`` (``sqlite:////abs/path``: four slashes, absolute)."""
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def _where(path: Path) -> str:
+    if path.is_absolute():
+        return str(path)
+    return f"{path} (relative to {Path.cwd()}; sqlite:////absolute/path takes four slashes)"
+
+
+def _check_directory(path: Path) -> None:
+    directory = path.parent
+    if directory.is_dir():
+        return
+    if directory == _DEFAULT_DIRECTORY:
+        directory.mkdir(exist_ok=True)
+        return
+    raise ConfigError(
+        "RECEIVER_DATABASE_URL",
+        f"the directory of the SQLite database {_where(path)} does not exist: create it, "
+        "or correct the path",
+    )
+
+
+def require_file(url: str) -> None:
+    """Refuse a ``sqlite:///`` URL whose file does not exist (see ``require_database``)."""
+    path = path_of(url)
+    if not path.is_file():
+        raise ConfigError(
+            "RECEIVER_DATABASE_URL",
+            f"there is no database at {_where(path)}, and this command only reads one: point "
+            "RECEIVER_DATABASE_URL at the receiver's database (the services' environment; "
+            "after `receiver dev`: source var/dev/env)",
+        )
 
 
 def _dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:

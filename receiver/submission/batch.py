@@ -1,11 +1,15 @@
 """Submitting many jobs at once: every row checked first, then a few submissions at a time.
 
-Rows are prepared (checked, priced, local images read) before anything is sent, so a dry
-run and a real run judge them alike. Submissions then run ``concurrency`` at a time, sharing
-one :class:`~receiver.submission.pacing.Pacer` so a 429 slows every thread. A row that fails
-(invalid, over the budget, refused by the provider, or anything unexpected) is reported with
-its line number; the others go on. Only a missing setting, the same for every row, stops the
-batch, and it does so before anything is sent.
+Rows are prepared before anything is sent, so a dry run and a real run judge them alike:
+checked, priced, local images read; then, given the batch's identity, each row's
+idempotency key (:func:`~receiver.submission.idempotency.batch_keys`) is looked up, so rows
+an earlier run submitted are reported as ``existing`` and not sent again; then the rows
+left are held to the daily budget in file order (:func:`~receiver.submission.budget.allot`),
+so which rows fit never depends on which thread runs first. Submissions then run
+``concurrency`` at a time, sharing one :class:`~receiver.submission.pacing.Pacer` so a 429
+slows every thread. A row that fails (invalid, over the budget, refused by the provider, or
+anything unexpected) is reported with its line number; the others go on. Only a missing
+setting, the same for every row, stops the batch, and it does so before anything is sent.
 """
 
 from __future__ import annotations
@@ -20,16 +24,21 @@ import structlog
 
 from receiver.context import Context
 from receiver.errors import ConfigError, ReceiverError
+from receiver.submission import idempotency
+from receiver.submission.budget import allot, budget_today
+from receiver.submission.idempotency import IdempotencyKey
 from receiver.submission.images import ImageFacts
 from receiver.submission.pacing import Pacer
 from receiver.submission.rows import BatchRow
-from receiver.submission.spec import PreparedJob, prepare, submit_prepared
+from receiver.submission.spec import PreparedJob, prepare, submit_once
 
 __all__ = ["BatchReport", "RowResult", "prepare_rows", "submit_rows"]
 
 log = structlog.get_logger(__name__)
 
-Outcome = Literal["ready", "invalid", "refused", "submitted", "stored", "not_stored", "skipped"]
+Outcome = Literal[
+    "ready", "invalid", "refused", "submitted", "existing", "stored", "not_stored", "skipped"
+]
 
 
 @dataclass(kw_only=True)
@@ -45,6 +54,12 @@ class RowResult:
     uri: str | None = None
     #: A skipped comment line's text.
     comment: str | None = None
+    #: Why a row was skipped, or what an ``existing`` row's job has become.
+    note: str | None = None
+    #: The row's idempotency key, when the batch has an identity.
+    key: IdempotencyKey | None = None
+    #: An ``existing`` row's job status now ("deleted" when it was).
+    status: str | None = None
 
     @property
     def credits(self) -> float | None:
@@ -74,18 +89,31 @@ class BatchReport:
 
     @property
     def all_ok(self) -> bool:
-        return all(row.outcome in {"ready", "submitted", "stored", "skipped"} for row in self.rows)
+        return all(
+            row.outcome in {"ready", "submitted", "existing", "stored", "skipped"}
+            for row in self.rows
+        )
 
 
 def prepare_rows(
-    ctx: Context, rows: Sequence[BatchRow], *, base_dir: Path, provider_name: str = "evolink"
+    ctx: Context,
+    rows: Sequence[BatchRow],
+    *,
+    base_dir: Path,
+    provider_name: str = "evolink",
+    identity: str | None = None,
 ) -> BatchReport:
-    """Check and price every row; nothing is sent or uploaded."""
+    """Check and price every row, find the rows an earlier run of the same batch
+    (``identity``) submitted, and hold the others to the budget in file order; nothing is
+    sent or uploaded."""
     images: dict[Path, ImageFacts] = {}
     results = []
     for row in rows:
         if row.comment is not None:
             results.append(RowResult(line=row.line, outcome="skipped", comment=row.comment))
+            continue
+        if row.empty:
+            results.append(RowResult(line=row.line, outcome="skipped", note="every cell is empty"))
             continue
         if row.spec is None:
             results.append(RowResult(line=row.line, outcome="invalid", error=row.error))
@@ -104,7 +132,44 @@ def prepare_rows(
             results.append(RowResult(line=row.line, outcome="invalid", error=error))
             continue
         results.append(RowResult(line=row.line, outcome="ready", prepared=prepared))
-    return BatchReport(rows=results)
+    report = BatchReport(rows=results)
+    if identity is not None:
+        _find_earlier(ctx, report, identity)
+    _hold_to_budget(ctx, report)
+    return report
+
+
+def _find_earlier(ctx: Context, report: BatchReport, identity: str) -> None:
+    """Key every ready row; the rows whose key is bound already are ``existing``."""
+    ready = [row for row in report.rows if row.outcome == "ready" and row.prepared]
+    keys = idempotency.batch_keys(identity, [row.prepared for row in ready if row.prepared])
+    with ctx.db.reading() as conn:
+        for row, key in zip(ready, keys, strict=True):
+            row.key = key
+            earlier = idempotency.lookup(conn, key)
+            if earlier is None:
+                continue
+            row.outcome, row.job_id = "existing", earlier.job_id
+            row.status = earlier.job_status or "deleted"
+            if earlier.job_status is None:
+                row.note = f"submitted by an earlier run; deleted at {earlier.deleted_at}"
+                continue
+            row.note = f"submitted by an earlier run; {earlier.job_status}"
+            asset = conn.fetch_one("get_asset", job_id=earlier.job_id)
+            if asset is not None:
+                row.uri = f"s3://{asset['bucket']}/{asset['object_key']}"
+
+
+def _hold_to_budget(ctx: Context, report: BatchReport) -> None:
+    """Refuse, in file order, the ready rows that today's budget cannot hold."""
+    if ctx.settings.max_credits_per_day is None:
+        return
+    budget = budget_today(ctx.db, ctx.settings.max_credits_per_day)
+    ready = [row for row in report.rows if row.outcome == "ready"]
+    verdicts = allot(budget, [row.credits for row in ready])
+    for row, refusal in zip(ready, verdicts, strict=True):
+        if refusal is not None:
+            row.outcome, row.error = "refused", refusal
 
 
 def submit_rows(
@@ -126,14 +191,20 @@ def submit_rows(
     def submit(row: RowResult) -> RowResult:
         assert row.prepared is not None
         try:
-            job = submit_prepared(ctx, row.prepared, pacer=pacer)
+            submitted = submit_once(ctx, row.prepared, pacer=pacer, key=row.key)
         except Exception as exc:
             # One row's trouble, even an unexpected one, must not lose the others' report.
             row.outcome = "refused"
             row.error = exc.message if isinstance(exc, ReceiverError) else repr(exc)
             log.warning("batch.row_refused", line=row.line, error=row.error)
             return row
-        row.outcome, row.job_id = "submitted", job.id
+        row.job_id = submitted.job.id
+        if submitted.replayed:
+            # Another run of the same batch submitted it since this one looked.
+            row.outcome, row.status = "existing", submitted.job.status.value
+            row.note = f"submitted by another run; {row.status}"
+        else:
+            row.outcome = "submitted"
         return row
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="batch") as pool:

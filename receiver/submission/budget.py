@@ -6,10 +6,18 @@ cannot together spend past the limit.
 
 A job without a price (see :mod:`receiver.submission.cost`) is refused while a budget is set:
 a limit that silently let some jobs through would be worse than none.
+
+A batch is held to the budget row by row in file order *before* anything is sent
+(:func:`allot`), as if its rows were submitted one at a time: so which rows fit does not
+depend on which thread is faster, and a dry run names the very rows the real run refuses.
+
+Deleted jobs (``receiver delete``, the video retention) still count: their credits are kept
+in the audit of deletions, so deleting never frees budget.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +30,7 @@ __all__ = [
     "BudgetExceeded",
     "BudgetState",
     "BudgetUnpriced",
+    "allot",
     "budget_today",
     "check_budget",
     "day_start",
@@ -60,8 +69,12 @@ def day_start(moment: datetime) -> datetime:
 
 
 def spent_today(conn: Connection) -> float:
-    row = conn.fetch_one("credits_spent_since", since=clock.to_db(day_start(clock.now())))
-    return round(float(row["credits"]) if row else 0.0, 2)
+    since = clock.to_db(day_start(clock.now()))
+    total = 0.0
+    for query in ("credits_spent_since", "deleted_credits_since"):
+        row = conn.fetch_one(query, since=since)
+        total += float(row["credits"]) if row else 0.0
+    return round(total, 2)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +116,34 @@ def check_budget(
         raise BudgetUnpriced(limit=limit, what=what)
     conn.fetch_one("lock_budget")
     judge(limit=limit, spent=spent_today(conn), cost=cost)
+
+
+def allot(budget: BudgetState | None, costs: Sequence[float | None]) -> list[str | None]:
+    """Hold a batch's rows to the budget in file order: for each cost, None when it fits
+    (its credits are then held for it), or why it is refused.
+
+    A row that does not fit holds nothing, so a cheaper row after it may still fit: the
+    same as submitting the rows one by one.
+    """
+    if budget is None:
+        return [None] * len(costs)
+    held = 0.0
+    verdicts: list[str | None] = []
+    for cost in costs:
+        if cost is None:
+            verdicts.append(BudgetUnpriced(limit=budget.limit).message)
+            continue
+        left = round(budget.limit - budget.spent_today - held, 2)
+        if round(cost * 100) <= round(left * 100):
+            held = round(held + cost, 2)
+            verdicts.append(None)
+            continue
+        verdicts.append(
+            f"this job would cost {cost:g} credits; of today's {budget.limit:g} "
+            f"(RECEIVER_MAX_CREDITS_PER_DAY), {budget.spent_today:g} are spent and "
+            f"{held:g} go to the rows above it in this batch, so {max(0.0, left):g} remain"
+        )
+    return verdicts
 
 
 def judge(*, limit: float, spent: float, cost: float) -> None:

@@ -8,9 +8,12 @@ is stored once and an upload repeated after a crash lands on the same object.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import io
 import ipaddress
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +29,12 @@ __all__ = [
     "ImageFacts",
     "StagedImage",
     "check_image",
+    "check_image_bytes",
     "check_reachable_store",
+    "frame_aspect",
+    "image_from_data_url",
     "stage_image",
+    "staged_key",
 ]
 
 #: The provider's "10 MB", read the stricter (decimal) way.
@@ -41,6 +48,10 @@ _FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 #: Multi-Picture data (a depth map, a preview) opens as "MPO", yet is a JPEG file whose
 #: first picture any JPEG decoder shows.
 _SAME_AS = {"MPO": "JPEG"}
+#: The aspect ratios the provider names (text-to-video's choices), as width / height.
+_NAMED_RATIOS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
+#: A frame this close to a named ratio is called by its name (1000x562 is "16:9").
+_NAMED_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +81,9 @@ class StagedImage:
     bucket: str
     key: str
     url: str = field(repr=False)  # carries a signature: never logged, never recorded
+    #: The frame's size in pixels: the video takes its aspect ratio from it.
+    width: int | None = None
+    height: int | None = None
 
     @property
     def uri(self) -> str:
@@ -97,17 +111,26 @@ def check_image(path: Path) -> ImageFacts:
         data = path.read_bytes()
     except OSError as exc:
         raise ValidationError("image", f"cannot read {path}: {exc.strerror}") from None
+    return check_image_bytes(data, path)
+
+
+def check_image_bytes(data: bytes, path: Path, *, field: str = "image") -> ImageFacts:
+    """:func:`check_image` for bytes at hand; ``path`` names them in messages."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValidationError(
+            field, f"{path} is {len(data) / 1e6:.1f} MB; the provider accepts at most 10 MB"
+        )
     image_format, width, height = _decode(path, data)
     if min(width, height) < MIN_SIDE:
         raise ValidationError(
-            "image",
+            field,
             f"{path} is {width}x{height} px; both sides must be at least {MIN_SIDE} px",
         )
     # Whole numbers, so the limit itself (e.g. 750x300) passes exactly.
     if max(width, height) * 2 > min(width, height) * 5:
         limit = MAX_ELONGATION if width > height else 1 / MAX_ELONGATION
         raise ValidationError(
-            "image",
+            field,
             f"{path} is {width}x{height} px, aspect {_beside(width / height, limit)}:1; "
             "the provider accepts 1:2.5 (0.4:1) to 2.5:1",
         )
@@ -119,6 +142,39 @@ def check_image(path: Path) -> ImageFacts:
         sha256=hashlib.sha256(data).hexdigest(),
         data=data,
     )
+
+
+def image_from_data_url(url: str) -> ImageFacts:
+    """A first frame sent inside a request as ``data:image/png|jpeg;base64,...``, checked.
+
+    How the API takes a local file from a client (``receiver.client`` sends one so): the
+    bytes are staged in our bucket like a file from the command line.
+    """
+    head, comma, payload = url.partition(",")
+    if not comma or head.lower() not in {"data:image/png;base64", "data:image/jpeg;base64"}:
+        raise ValidationError(
+            "image_url", "a data URL must be data:image/png;base64,... or data:image/jpeg;..."
+        )
+    # Base64 takes 4 characters for 3 bytes: refuse a larger one before decoding it.
+    if len(payload) > (MAX_IMAGE_BYTES + 2) // 3 * 4:
+        raise ValidationError("image_url", "the image is over 10 MB; the provider's limit")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("image_url", "the data URL is not valid base64") from None
+    digest = hashlib.sha256(data).hexdigest()
+    return check_image_bytes(data, Path(f"uploaded-image-{digest[:16]}"), field="image_url")
+
+
+def frame_aspect(width: int, height: int) -> str:
+    """The aspect ratio of a ``width`` x ``height`` frame: the provider's name for it when it
+    is within 1% of one (720x1280 is "9:16"), else the exact ratio in lowest terms ("10:7")."""
+    ratio = width / height
+    for name, named in _NAMED_RATIOS.items():
+        if abs(ratio - named) <= named * _NAMED_TOLERANCE:
+            return name
+    common = math.gcd(width, height)
+    return f"{width // common}:{height // common}"
 
 
 def _beside(ratio: float, limit: float) -> str:
@@ -181,11 +237,16 @@ def check_reachable_store(endpoint_url: str | None, *, insecure: bool) -> None:
         )
 
 
+def staged_key(image: ImageFacts, prefix: str) -> str:
+    """Where ``image`` is staged: named by its content."""
+    return f"{prefix}{image.sha256}.{image.extension}"
+
+
 def stage_image(
     store: ObjectStore, image: ImageFacts, *, prefix: str, expires_in: int
 ) -> StagedImage:
     """Upload ``image`` (unless an identical one is there) and presign it for the provider."""
-    key = f"{prefix}{image.sha256}.{image.extension}"
+    key = staged_key(image, prefix)
     if store.head(key) is None:
         # One part of any size is a valid multipart upload; IfNoneMatch makes it create-only.
         upload_id = store.start_upload(key, content_type=image.content_type)
@@ -198,5 +259,9 @@ def stage_image(
             store.abort_upload(key, upload_id)
             raise
     return StagedImage(
-        bucket=store.bucket, key=key, url=store.presigned_url(key, expires_in=expires_in)
+        bucket=store.bucket,
+        key=key,
+        url=store.presigned_url(key, expires_in=expires_in),
+        width=image.width,
+        height=image.height,
     )

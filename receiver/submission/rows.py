@@ -13,7 +13,13 @@ of nothing but spaces is empty.
 
 A CSV line that starts with ``#`` is a comment: it is kept as a skipped row (with its text),
 so the summary shows it and a prompt such as ``#hashtag trends`` is never dropped unseen;
-quoted (``"#hashtag trends"``), the same cell is a prompt.
+quoted (``"#hashtag trends"``), the same cell is a prompt. A row whose cells are all empty
+(``,,,``) is kept as a skipped row too; only a line with nothing on it is passed over.
+
+CSV is read strictly: a quote that is not closed where a cell ends (``"clip 2, a shot,5``
+with its closing quote forgotten) would otherwise swallow the lines after it into one cell,
+and two rows would become one paid job. Such a file is refused whole, naming the line where
+the row with the stray quote starts, before anything is sent.
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ class BatchRow:
     error: str | None = None
     #: A comment line's text: the row is skipped, and the summary says so.
     comment: str | None = None
+    #: Every cell is empty: the row is skipped, and the summary says so.
+    empty: bool = False
 
 
 def _column(name: str) -> str:
@@ -85,7 +93,7 @@ def read_rows(path: Path, *, defaults: Mapping[str, Any] | None = None) -> list[
         rows = list(_json_lines(text, defaults or {}))
     else:
         rows = list(_csv_rows(text, path, defaults or {}))
-    if all(row.comment is not None for row in rows):
+    if all(row.comment is not None or row.empty for row in rows):
         raise ValidationError("--from", f"{path} holds no jobs")
     return rows
 
@@ -124,7 +132,8 @@ class _RawLines:
 
 def _csv_rows(text: str, path: Path, defaults: Mapping[str, Any]) -> Iterator[BatchRow]:
     raw = _RawLines(text)
-    reader = csv.reader(raw)
+    # strict: a stray or unclosed quote is an error, never a silent merge of rows.
+    reader = csv.reader(raw, strict=True)
     try:
         header = [_column(name) for name in next(reader)]
     except StopIteration:
@@ -147,12 +156,19 @@ def _csv_rows(text: str, path: Path, defaults: Mapping[str, Any]) -> Iterator[Ba
         except StopIteration:
             return
         except csv.Error as exc:
-            yield BatchRow(line=first_line, error=f"unreadable CSV: {exc}")
-            first_line = reader.line_num + 1
-            continue
+            # Whatever follows a broken quote cannot be trusted: no row of the file is sent.
+            raise ValidationError(
+                "--from",
+                f"{path}: line {first_line}: unreadable CSV ({exc}, noticed on line "
+                f"{reader.line_num}); is a quote in the row that starts on line {first_line} "
+                "missing its closing quote? Nothing was submitted",
+            ) from None
         # A quoted cell may span lines: report the line where the row starts.
         line, first_line = first_line, reader.line_num + 1
+        if len(cells) <= 1 and not "".join(cells).strip():
+            continue  # a line with nothing (or only spaces) on it
         if not any(cell.strip() for cell in cells):
+            yield BatchRow(line=line, empty=True)
             continue
         written = raw.taken[0].strip() if raw.taken else ""
         if written.startswith("#"):

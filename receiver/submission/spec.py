@@ -14,26 +14,39 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from receiver import jobs
+from receiver import clock, jobs
 from receiver.context import Context
 from receiver.errors import ValidationError
 from receiver.providers.base import JobRequest
 from receiver.providers.evolink_protocol import PROMPT_MAX_CHARS
 from receiver.store.records import Job
-from receiver.submission import cost
+from receiver.submission import cost, idempotency
 from receiver.submission.budget import BudgetUnpriced, judge, spent_today
+from receiver.submission.idempotency import IdempotencyKey
 from receiver.submission.images import (
     ImageFacts,
     check_image,
     check_reachable_store,
+    frame_aspect,
     stage_image,
+    staged_key,
 )
 from receiver.submission.pacing import Pacer
 from receiver.submission.shots import Shot, check_shots, compose_prompt
 
-__all__ = ["DEFAULT_DURATION", "JobSpec", "PreparedJob", "prepare", "submit_prepared"]
+__all__ = [
+    "DEFAULT_ASPECT_RATIO",
+    "DEFAULT_DURATION",
+    "JobSpec",
+    "PreparedJob",
+    "prepare",
+    "submit_once",
+    "submit_prepared",
+]
 
 DEFAULT_DURATION = 5
+#: A text-to-video job's aspect ratio when none is asked for; an image job's is its frame's.
+DEFAULT_ASPECT_RATIO = "16:9"
 #: Stands in for a local image's presigned URL while the request is checked; the image is
 #: uploaded only when the job is really submitted (never for a dry run).
 PENDING_IMAGE_URL = "https://first-frame.invalid/pending.png"
@@ -47,7 +60,8 @@ class JobSpec:
     image: str | None = None
     #: None: the shots' total when there are shots, else 5 seconds.
     duration: int | None = None
-    aspect_ratio: str = "16:9"
+    #: None: 16:9 for text-to-video; an image job always takes its first frame's.
+    aspect_ratio: str | None = None
     quality: str = "720p"
     model: str | None = None
     negative_prompt: str | None = None
@@ -114,13 +128,20 @@ def prepare(
             if images is not None:
                 images[path] = image
         image_url = PENDING_IMAGE_URL
+    aspect_ratio = spec.aspect_ratio or DEFAULT_ASPECT_RATIO
+    if image_url is not None:
+        if spec.aspect_ratio is not None:
+            _check_frame_aspect(spec.aspect_ratio, image)
+        # Never sent with a first frame (the provider takes the frame's), so never checked
+        # by the provider's list either: the job records the frame's own (jobs.py).
+        aspect_ratio = DEFAULT_ASPECT_RATIO
     provider = ctx.provider(provider_name)
     request = provider.validate(
         JobRequest(
             prompt=prompt,
             model=spec.model,
             duration=duration,
-            aspect_ratio=spec.aspect_ratio,
+            aspect_ratio=aspect_ratio,
             quality=spec.quality,
             image_url=image_url,
             negative_prompt=spec.negative_prompt,
@@ -135,19 +156,76 @@ def prepare(
     )
 
 
-def submit_prepared(ctx: Context, prepared: PreparedJob, *, pacer: Pacer | None = None) -> Job:
+def _check_frame_aspect(asked: str, image: ImageFacts | None) -> None:
+    """An aspect ratio asked for with a first frame: the provider takes the frame's and
+    accepts none (EvoLink's and Kling's image-to-video pages), so only the frame's own
+    passes, and only when we can see the frame."""
+    if image is None:
+        raise ValidationError(
+            "aspect_ratio",
+            f"{asked!r} cannot apply: an image job's video takes the aspect ratio of its first "
+            "frame (the provider accepts none); leave aspect_ratio out",
+        )
+    frame = frame_aspect(image.width, image.height)
+    if asked != frame:
+        raise ValidationError(
+            "aspect_ratio",
+            f"the first frame {image.path.name} is {image.width}x{image.height} ({frame}), and "
+            f"the video takes the frame's aspect ratio, not {asked!r}: leave aspect_ratio out, "
+            "or give a frame of that shape",
+        )
+
+
+def submit_prepared(
+    ctx: Context,
+    prepared: PreparedJob,
+    *,
+    pacer: Pacer | None = None,
+    key: IdempotencyKey | None = None,
+) -> Job:
     """Upload the local first frame (if any), then submit the job."""
+    return submit_once(ctx, prepared, pacer=pacer, key=key).job
+
+
+def submit_once(
+    ctx: Context,
+    prepared: PreparedJob,
+    *,
+    pacer: Pacer | None = None,
+    key: IdempotencyKey | None = None,
+) -> jobs.Submitted:
+    """:func:`submit_prepared`, saying whether ``key`` found an earlier request's job.
+
+    A key already bound is answered before anything else is checked: its job is paid for,
+    so neither the budget nor a missing setting may refuse to name it.
+    """
+    if key is not None:
+        with ctx.db.reading() as conn:
+            earlier = idempotency.lookup(conn, key)
+        if earlier is not None:
+            return jobs.replayed(ctx, earlier, key)
     _refuse_early(ctx, prepared)
     request, staged = prepared.request, None
     if prepared.image is not None:
+        prefix = ctx.settings.s3_input_prefix
+        # Marked as used before the upload is skipped for being there already, so that the
+        # input retention (receiver/retention.py) sees the use before it deletes the frame.
+        with ctx.db.transaction() as conn:
+            conn.execute(
+                "touch_staged_input",
+                key=staged_key(prepared.image, prefix),
+                now=clock.to_db(clock.now()),
+            )
         staged = stage_image(
             ctx.store,
             prepared.image,
-            prefix=ctx.settings.s3_input_prefix,
+            prefix=prefix,
             expires_in=int(ctx.settings.image_url_expiry),
         )
         request = dataclasses.replace(request, image_url=staged.url)
-    return jobs.submit_job(ctx, request, provider_name=prepared.provider, image=staged, pacer=pacer)
+    return jobs.submit(
+        ctx, request, provider_name=prepared.provider, image=staged, pacer=pacer, key=key
+    )
 
 
 def _refuse_early(ctx: Context, prepared: PreparedJob) -> None:

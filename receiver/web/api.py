@@ -16,8 +16,9 @@ from starlette.routing import Route
 from receiver import replay
 from receiver.config import parse_duration
 from receiver.context import Context
-from receiver.errors import NotFoundError
+from receiver.errors import NotFoundError, ValidationError
 from receiver.web.auth import authorize
+from receiver.web.params import invalid_parameter
 
 __all__ = ["api_routes"]
 
@@ -37,6 +38,29 @@ async def replay_one(request: Request) -> JSONResponse:
     return JSONResponse(result.__dict__)
 
 
+def _replay_filter(payload: Any) -> tuple[timedelta | None, str | None, bool]:
+    """``since``, ``job_id`` and ``dry_run`` of a replay request's body, checked."""
+    if not isinstance(payload, dict) or set(payload) - {"since", "job_id", "dry_run"}:
+        raise ValidationError(
+            "body", 'expected {"since": "24h", "job_id": "job_…", "dry_run": false}'
+        )
+    since = payload.get("since")
+    if since is not None and not isinstance(since, str):
+        raise ValidationError("since", 'a duration such as "24h"')
+    job_id = payload.get("job_id")
+    if job_id is not None and not isinstance(job_id, str):
+        raise ValidationError("job_id", "must be a string")
+    dry_run = payload.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        # "false" in quotes would otherwise be a dry run: refused rather than guessed.
+        raise ValidationError("dry_run", "must be true or false")
+    try:
+        window = timedelta(seconds=parse_duration(since)) if since is not None else None
+    except ValueError as exc:
+        raise ValidationError("since", str(exc)) from exc
+    return window, job_id, dry_run
+
+
 async def replay_filtered(request: Request) -> JSONResponse:
     if (denied := authorize(request)) is not None:
         return denied
@@ -45,21 +69,14 @@ async def replay_filtered(request: Request) -> JSONResponse:
         payload: Any = await request.json() if await request.body() else {}
     except ValueError:
         return bad_request("the body must be a JSON object")
-    if not isinstance(payload, dict) or set(payload) - {"since", "job_id", "dry_run"}:
-        return bad_request('expected {"since": "24h", "job_id": "job_…", "dry_run": false}')
-    since = None
-    if payload.get("since") is not None:
-        try:
-            since = timedelta(seconds=parse_duration(str(payload["since"])))
-        except ValueError as exc:
-            return bad_request(f"since: {exc}")
-    job_id = payload.get("job_id")
-    if job_id is not None and not isinstance(job_id, str):
-        return bad_request("job_id must be a string")
+    try:
+        since, job_id, dry_run = _replay_filter(payload)
+    except ValidationError as exc:
+        return invalid_parameter(exc)
 
     def run() -> dict[str, Any]:
         ids = list(replay.failed_delivery_ids(ctx, since=since, job_id=job_id))
-        if payload.get("dry_run"):
+        if dry_run:
             return {"dry_run": True, "deliveries": ids}
         summary = replay.replay_many(ctx, ids)
         return {

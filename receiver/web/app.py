@@ -21,7 +21,9 @@ from receiver.context import Context
 from receiver.store.group_commit import GroupCommitter
 from receiver.web.access_log import AccessLogMiddleware
 from receiver.web.api import api_routes
+from receiver.web.body_limit import BodyLimit
 from receiver.web.callbacks import CallbackRoutes
+from receiver.web.error_json import EXCEPTION_HANDLERS
 from receiver.web.gallery import gallery_routes
 from receiver.web.jobs_api import job_routes
 from receiver.web.openapi import openapi_routes
@@ -134,9 +136,12 @@ def create_app(
             Middleware(AccessLogMiddleware, trusted_proxies=ctx.settings.trusted_proxies),
             # The callback route, served in front of the router (see its docstring).
             Middleware(CallbackRoutes, ctx=ctx, committer=committer, wake=wake),
-            # Inside CallbackRoutes: the callback route pays for neither.
+            # Inside CallbackRoutes: the callback route pays for none of these.
             Middleware(SecurityHeaders, settings=ctx.settings),
+            Middleware(BodyLimit, settings=ctx.settings),
             Middleware(SessionMiddleware, ctx=ctx),
         ],
+        # Every error answer is JSON {"error", "message"}: 404, 405, 413, 500 included.
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

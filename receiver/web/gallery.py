@@ -2,7 +2,8 @@
 
 The page is static HTML, CSS and JavaScript served by the app itself (no CDN); it talks to
 the same ``/v1`` API as everyone else, with the session cookie, and follows ``/v1/events``
-to update without reloading.
+to update without reloading. Its icon is at ``/favicon.ico``, where browsers look for one
+on every page of the origin (the sign-in page and error answers included) without being told.
 
 ``/login`` and ``/logout`` read a form of at most 4 KiB (a larger one is refused before it is
 read); ``/login`` counts wrong tokens per client address (:mod:`receiver.web.throttle`), and
@@ -18,7 +19,13 @@ from importlib import resources
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -140,6 +147,14 @@ async def logout(request: Request) -> Response:
     return response
 
 
+async def favicon(_request: Request) -> Response:
+    return FileResponse(
+        str(_STATIC / "favicon.ico"),
+        media_type="image/vnd.microsoft.icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def gallery_routes() -> list[Route | Mount]:
     # One throttle per app (so per process): see receiver/web/throttle.py.
     throttle = SignInThrottle()
@@ -147,5 +162,6 @@ def gallery_routes() -> list[Route | Mount]:
         Route("/", index, methods=["GET"]),
         Route("/login", functools.partial(login, throttle=throttle), methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(_STATIC)), name="static"),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -10,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from receiver import clock, jobs, presenters
+from receiver import jobs, presenters
 from receiver.archive.retry import NothingToRetry, retry_archive
-from receiver.config import parse_duration
 from receiver.context import Context
 from receiver.errors import (
     ConfigError,
@@ -23,15 +22,18 @@ from receiver.errors import (
     ReceiverError,
     ValidationError,
 )
-from receiver.jobs import JobDetails
+from receiver.jobs import JobDetails, KeyJobDeleted
 from receiver.lifecycle import JobStatus
 from receiver.providers import PROVIDER_NAMES
 from receiver.submission import cost
 from receiver.submission.budget import BudgetExceeded, BudgetUnpriced, budget_today
+from receiver.submission.idempotency import IdempotencyConflict, client_key
+from receiver.submission.images import ImageFacts, image_from_data_url
 from receiver.submission.rows import spec_from_mapping
-from receiver.submission.spec import JobSpec, PreparedJob, is_url, prepare, submit_prepared
+from receiver.submission.spec import JobSpec, PreparedJob, is_url, prepare, submit_once
 from receiver.web.api import bad_request
 from receiver.web.auth import authorize
+from receiver.web.params import Query, invalid_parameter
 
 __all__ = ["job_routes"]
 
@@ -59,8 +61,9 @@ def _not_found(message: str) -> JSONResponse:
     return JSONResponse({"error": "not_found", "message": message}, 404)
 
 
-def _job_spec(payload: Any) -> tuple[JobSpec, str, bool]:
-    """A submission body as a spec, the provider it names (EvoLink by default), and dry_run."""
+def _job_spec(payload: Any) -> tuple[JobSpec, str, bool, dict[Path, ImageFacts]]:
+    """A submission body as a spec, the provider it names (EvoLink by default), dry_run, and
+    the first frame sent inside it (a ``data:`` URL), checked, by the name the spec gives it."""
     if not isinstance(payload, dict):
         raise ValidationError("body", "must be a JSON object")
     payload = dict(payload)
@@ -75,10 +78,18 @@ def _job_spec(payload: Any) -> tuple[JobSpec, str, bool]:
     if not isinstance(payload.get("prompt"), str) and not payload.get("shots"):
         raise ValidationError("prompt", "a string is required (or shots)")
     image = payload.pop("image_url", None)
-    if image is not None and (not isinstance(image, str) or not is_url(image)):
+    sent: dict[Path, ImageFacts] = {}
+    if isinstance(image, str) and image[:5].lower() == "data:":
+        # A client's local file, sent inside the request: checked and staged as from the CLI.
+        facts = image_from_data_url(image)
+        sent[facts.path] = facts
+        image = str(facts.path)
+    elif image is not None and (not isinstance(image, str) or not is_url(image)):
         # A path would name a file on *this* server: only the command line reads local files.
-        raise ValidationError("image_url", "must be an http(s) URL the provider can fetch")
-    return spec_from_mapping({**payload, "image": image}), provider, dry_run
+        raise ValidationError(
+            "image_url", "must be an http(s) URL the provider can fetch, or a data: URL"
+        )
+    return spec_from_mapping({**payload, "image": image}), provider, dry_run, sent
 
 
 def _estimate(ctx: Context, prepared: PreparedJob) -> dict[str, Any]:
@@ -103,6 +114,8 @@ _PLAIN_REFUSALS: tuple[tuple[type[ReceiverError], str, int], ...] = (
     (BudgetUnpriced, "budget_unpriced", 402),
     (ConfigError, "not_configured", 503),
     (ProviderQuotaError, "provider_quota", 402),
+    (IdempotencyConflict, "idempotency_conflict", 409),
+    (KeyJobDeleted, "idempotency_key_job_deleted", 409),
 )
 
 
@@ -134,14 +147,30 @@ async def submit(request: Request) -> Response:
         # Only the body's decoding: a ValueError from further in is a bug, not bad JSON.
         return bad_request("the body must be a JSON object")
     try:
-        spec, provider, dry_run = _job_spec(payload)
-        prepared = await run_in_threadpool(lambda: prepare(ctx, spec, provider_name=provider))
+        spec, provider, dry_run, sent = _job_spec(payload)
+        prepared = await run_in_threadpool(
+            lambda: prepare(ctx, spec, provider_name=provider, images=sent)
+        )
         if dry_run:
             return JSONResponse(await run_in_threadpool(_estimate, ctx, prepared))
-        job = await run_in_threadpool(submit_prepared, ctx, prepared)
-    except (ValidationError, ConfigError, ProviderError, BudgetExceeded, BudgetUnpriced) as exc:
+        header = request.headers.get("idempotency-key")
+        key = None if header is None else client_key(header, prepared, field="Idempotency-Key")
+        submitted = await run_in_threadpool(lambda: submit_once(ctx, prepared, key=key))
+    except (
+        ValidationError,
+        ConfigError,
+        ProviderError,
+        BudgetExceeded,
+        BudgetUnpriced,
+        IdempotencyConflict,
+        KeyJobDeleted,
+    ) as exc:
         return _refusal(exc)
-    details = await run_in_threadpool(jobs.get_job, ctx, job.id)
+    details = await run_in_threadpool(jobs.get_job, ctx, submitted.job.id)
+    if submitted.replayed:
+        # The job an earlier request with this key made: nothing was sent or charged again.
+        headers = {"Idempotent-Replayed": "true"}
+        return JSONResponse(presenters.details_json(details), 200, headers=headers)
     return JSONResponse(presenters.details_json(details), 201)
 
 
@@ -149,35 +178,31 @@ async def list_jobs(request: Request) -> Response:
     if (denied := authorize(request)) is not None:
         return denied
     ctx: Context = request.state.ctx
-    query = request.query_params
-    status = query.get("status")
-    if status is not None and status not in set(JobStatus):
-        return bad_request(f"status: one of {', '.join(JobStatus)}")
     try:
-        limit = min(_PAGE_MAX, max(1, int(query.get("limit", "50"))))
-        since = (
-            clock.now() - timedelta(seconds=parse_duration(query["since"]))
-            if "since" in query
-            else None
-        )
-    except ValueError as exc:
-        return bad_request(f"limit or since: {exc}")
+        query = Query(request.query_params, ("status", "model", "since", "limit", "cursor"))
+        status = query.choice("status", list(JobStatus))
+        model = query.text("model")
+        since = query.since("since")
+        limit = query.integer("limit", default=50, minimum=1, maximum=_PAGE_MAX)
+        cursor = query.job_id("cursor")
+    except ValidationError as exc:
+        return invalid_parameter(exc)
     # Read before the page: a client that follows /v1/events from here misses nothing.
     last_seq = await run_in_threadpool(_last_event_seq, ctx)
-    found = await run_in_threadpool(
-        lambda: jobs.list_jobs(
-            ctx,
-            status=status,
-            model=query.get("model"),
-            since=since,
-            limit=limit + 1,
-            before=query.get("cursor"),
+
+    def read() -> tuple[list[jobs.JobSummary], int]:
+        found = jobs.list_jobs(
+            ctx, status=status, model=model, since=since, limit=limit + 1, before=cursor
         )
-    )
+        return found, jobs.count_jobs(ctx, status=status, model=model, since=since)
+
+    found, total = await run_in_threadpool(read)
     page = found[:limit]
     return JSONResponse(
         {
             "jobs": [presenters.summary_json(summary) for summary in page],
+            # Every job the filters match, over all pages: "50 of 1234 shown".
+            "total": total,
             # Ids sort by creation: the last one of this page is where the next one starts.
             "next_cursor": page[-1].job.id if len(found) > limit else None,
             "last_event_seq": last_seq,
@@ -246,19 +271,13 @@ async def costs(request: Request) -> Response:
         return denied
     ctx: Context = request.state.ctx
     by: cost.Grouping
-    match request.query_params.get("by", "model"):
-        case "model":
-            by = "model"
-        case "day":
-            by = "day"
-        case _:
-            return bad_request("by: model or day")
     try:
-        since = clock.now() - timedelta(
-            seconds=parse_duration(request.query_params.get("since", "30d"))
-        )
-    except ValueError as exc:
-        return bad_request(f"since: {exc}")
+        query = Query(request.query_params, ("since", "by"))
+        by = "day" if query.choice("by", ("model", "day")) == "day" else "model"
+        since = query.since("since", default="30d")
+    except ValidationError as exc:
+        return invalid_parameter(exc)
+    assert since is not None  # a default was given
     lines = await run_in_threadpool(lambda: cost.spending(ctx, since=since, by=by))
     budget = await run_in_threadpool(budget_today, ctx.db, ctx.settings.max_credits_per_day)
     return JSONResponse(

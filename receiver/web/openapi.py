@@ -1,5 +1,11 @@
 """The OpenAPI description of the HTTP API, served at ``/openapi.json`` and kept in ``docs/``.
 
+It describes every route the app serves, the callback route, the gallery and the probes
+included, with every status each one answers. Tests hold it to that: the app's routes are
+walked and compared with its paths (``tests/integration/test_api_contract.py``), and
+Schemathesis sends each operation requests made from it and checks the answers against it
+(``tests/integration/test_openapi_conformance.py``).
+
 ``python -m receiver.web.openapi > docs/openapi.json`` writes the copy in the repository; a
 test checks that it matches, so the published description cannot drift from this one.
 """
@@ -14,181 +20,270 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from receiver import __version__
+from receiver.lifecycle import JobStatus
+from receiver.submission.idempotency import MAX_KEY_CHARS
+from receiver.web._openapi_build import (
+    DURATION,
+    LIMIT,
+    RESPONSES,
+    common,
+    error,
+    json_answer,
+    path,
+    query,
+    ref,
+)
+from receiver.web._openapi_schemas import SCHEMAS
+from receiver.web._openapi_site import SITE_PATHS
 
 __all__ = ["DOCUMENT", "openapi_routes"]
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
+_DESCRIPTION = f"""\
+Submit AI video jobs and get their stored videos without polling.
+
+Every route under /v1 needs `Authorization: Bearer $RECEIVER_ADMIN_TOKEN` (or the gallery's
+session cookie, with `X-CSRF-Token` on a change). Every error is JSON,
+`{{"error": "<code>", "message": "…"}}` (a bad parameter also names its `field`): an unknown
+path answers 404 `not_found`, a method a path does not take 405 `method_not_allowed` with
+`Allow`, a body over {LIMIT} (or RECEIVER_MAX_BODY_BYTES if larger) 413 `too_large`, an
+unexpected failure 500 `internal_error` (its details only in the server's log). Routes that
+take query parameters refuse unknown ones, repeated ones, empty ones and bad values with
+400 (leave a parameter out rather than empty). Every GET also answers HEAD. The gallery's
+sign-in form (`/login`) answers its refusals as the HTML page a browser shows."""
 
 
-def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    content = {"application/json": {"schema": schema or _ERROR}}
-    return {"description": description, "content": content}
+_401, _403, _413 = common("Unauthorized"), common("Forbidden"), common("TooLarge")
+_400, _404 = common("BadRequest"), common("JobNotFound")
+_JOB_ID = path("job_id")
 
+_JOBS: dict[str, Any] = {
+    "/v1/jobs": {
+        "post": {
+            "summary": "Submit a job",
+            "parameters": [
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "description": "Submit at most once: the same key and request again answer "
+                    "200 with the job the first made (nothing sent or charged)",
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_KEY_CHARS,
+                        "pattern": "^[ -~]*[!-~][ -~]*$",
+                    },
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref("JobRequest")}},
+            },
+            "responses": {
+                "200": json_answer(
+                    "dry_run: what the job would cost, nothing submitted (Estimate); or, with "
+                    "an Idempotency-Key already used for this request, the job it made",
+                    {"oneOf": [ref("Estimate"), ref("JobDetails")]},
+                    headers={
+                        "Idempotent-Replayed": {
+                            "description": "true: the job of an earlier request with this key",
+                            "schema": {"const": "true"},
+                        }
+                    },
+                ),
+                "201": json_answer("The job, submitted", ref("JobDetails")),
+                "400": common("BadRequest"),
+                "401": _401,
+                "402": error(
+                    "The provider account is out of credits (provider_quota), or the "
+                    "job does not fit in today's budget (budget_exceeded, "
+                    "RECEIVER_MAX_CREDITS_PER_DAY), or it has no price the budget "
+                    "could count (budget_unpriced)"
+                ),
+                "403": _403,
+                "409": error(
+                    "idempotency_conflict: the key was used for a different request; "
+                    "idempotency_key_job_deleted: the job it made was deleted"
+                ),
+                "413": _413,
+                "429": error("The provider is rate limiting (see Retry-After)"),
+                "502": error("The provider refused or failed"),
+                "503": error("The server lacks a setting (e.g. the provider's key)"),
+            },
+        },
+        "get": {
+            "summary": "List jobs, newest first, a page at a time",
+            "parameters": [
+                query("status", {"enum": list(JobStatus)}, "Only jobs in this status"),
+                query("model", {"type": "string", "minLength": 1}, "Only jobs of this model"),
+                query(
+                    "since",
+                    {"type": "string", "pattern": DURATION},
+                    "Only jobs created within this duration (30s, 15m, 24h, 7d; at most 36500d)",
+                ),
+                query(
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                    "Jobs per page",
+                ),
+                query(
+                    "cursor",
+                    {"type": "string", "pattern": "^job_[0-9a-z]{26}$"},
+                    "next_cursor of the previous page",
+                ),
+            ],
+            "responses": {
+                "200": json_answer("A page of jobs", ref("JobPage")),
+                "400": _400,
+                "401": _401,
+            },
+        },
+    },
+    "/v1/jobs/{job_id}": {
+        "get": {
+            "summary": "One job with its asset, events and deliveries (receiver show --json)",
+            "parameters": [_JOB_ID],
+            "responses": {
+                "200": json_answer("The job", ref("JobDetails")),
+                "401": _401,
+                "404": _404,
+            },
+        }
+    },
+    "/v1/jobs/{job_id}/video": {
+        "get": {
+            "summary": "Redirect to a presigned URL of the stored video",
+            "parameters": [_JOB_ID],
+            "responses": {
+                "302": {
+                    "description": "The presigned URL, valid RECEIVER_PRESIGN_EXPIRY",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                "401": _401,
+                "404": _404,
+                "409": json_answer("Nothing stored yet (`status` is the job's)", ref("NotStored")),
+            },
+        }
+    },
+    "/v1/jobs/{job_id}/retry": {
+        "post": {
+            "summary": "Queue a failed or expired archive again (receiver retry)",
+            "parameters": [_JOB_ID],
+            "responses": {
+                "200": json_answer(
+                    "Queued",
+                    {
+                        "type": "object",
+                        "required": ["queued"],
+                        "properties": {"queued": {"const": True}},
+                    },
+                ),
+                "401": _401,
+                "403": _403,
+                "404": _404,
+                "409": error("nothing_to_retry: the archive is not failed or expired"),
+            },
+        }
+    },
+    "/v1/costs": {
+        "get": {
+            "summary": "Credits spent, by model or by UTC day, and today's budget",
+            "parameters": [
+                query(
+                    "since",
+                    {
+                        "type": "string",
+                        "default": "30d",
+                        "pattern": DURATION,
+                    },
+                    "Jobs created within this duration",
+                ),
+                query("by", {"enum": ["model", "day"], "default": "model"}, "How to group"),
+            ],
+            "responses": {"200": json_answer("Spending", ref("Costs")), "400": _400, "401": _401},
+        }
+    },
+}
 
-_JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_UNAUTHORIZED = _answer("Missing or wrong admin token, or RECEIVER_ADMIN_TOKEN not set")
-_JOB = {"$ref": "#/components/schemas/Job"}
+_EVENTS: dict[str, Any] = {
+    "/v1/events": {
+        "get": {
+            "summary": "Live event stream (Server-Sent Events), resumable with Last-Event-ID",
+            "parameters": [
+                query(
+                    "job",
+                    {"type": "string", "minLength": 1},
+                    "Only this job's events (404 if there is no such job)",
+                ),
+                query(
+                    "after",
+                    {"type": "integer", "minimum": 0},
+                    "Events after this sequence number (as Last-Event-ID)",
+                ),
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                    "description": "The last event seen; wins over `after`",
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "text/event-stream of job events (docs/api.md)",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                "400": _400,
+                "401": _401,
+                "404": _404,
+            },
+        }
+    },
+}
+
+_DELIVERIES: dict[str, Any] = {
+    "/v1/deliveries/{delivery_id}/replay": {
+        "post": {
+            "summary": "Replay one stored delivery through the intake",
+            "parameters": [path("delivery_id")],
+            "responses": {
+                "200": json_answer("The verdict", ref("ReplayResult")),
+                "401": _401,
+                "403": _403,
+                "404": error("No such delivery"),
+            },
+        }
+    },
+    "/v1/deliveries/replay": {
+        "post": {
+            "summary": "Replay every failed delivery matching a filter",
+            "requestBody": {"content": {"application/json": {"schema": ref("ReplayFilter")}}},
+            "responses": {
+                "200": json_answer(
+                    "What was (or, with dry_run, would be) replayed",
+                    {"oneOf": [ref("ReplayDryRun"), ref("ReplaySummary")]},
+                ),
+                "400": _400,
+                "401": _401,
+                "403": _403,
+                "413": _413,
+            },
+        }
+    },
+}
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "receiver", "version": __version__,
-             "description": "Submit AI video jobs and get their stored videos without polling."},
-    "security": [{"admin": []}],
-    "paths": {
-        "/v1/jobs": {
-            "post": {
-                "summary": "Submit a job",
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/JobRequest"}}}},
-                "responses": {
-                    "200": _answer("dry_run: what the job would cost; nothing submitted",
-                                   {"$ref": "#/components/schemas/Estimate"}),
-                    "201": _answer("The job, submitted", _JOB),
-                    "400": _answer("The request breaks the provider's rules"),
-                    "401": _UNAUTHORIZED,
-                    "402": _answer("The provider account is out of credits (provider_quota), "
-                                   "or the job does not fit in today's budget "
-                                   "(budget_exceeded, RECEIVER_MAX_CREDITS_PER_DAY), or it "
-                                   "has no price the budget could count (budget_unpriced)"),
-                    "429": _answer("The provider is rate limiting (see Retry-After)"),
-                    "502": _answer("The provider refused or failed"),
-                    "503": _answer("The server lacks a setting"),
-                },
-            },
-            "get": {
-                "summary": "List jobs, newest first",
-                "parameters": [
-                    {"name": "status", "in": "query", "schema": {"type": "string"}},
-                    {"name": "model", "in": "query", "schema": {"type": "string"}},
-                    {"name": "since", "in": "query", "schema": {"type": "string"},
-                     "description": "A duration such as 24h"},
-                    {"name": "limit", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-                    {"name": "cursor", "in": "query", "schema": {"type": "string"},
-                     "description": "next_cursor of the previous page"},
-                ],
-                "responses": {
-                    "200": _answer("A page of jobs", {"type": "object", "properties": {
-                        "jobs": {"type": "array", "items": _JOB},
-                        "next_cursor": {"type": ["string", "null"]},
-                        "last_event_seq": {"type": "integer", "description":
-                            "Follow /v1/events from here to miss nothing after this page"}}}),
-                    "400": _answer("A bad filter"),
-                    "401": _UNAUTHORIZED,
-                },
-            },
-        },
-        "/v1/jobs/{job_id}": {"get": {
-            "summary": "One job with its asset, events and deliveries",
-            "parameters": [_JOB_ID],
-            "responses": {"200": _answer("The job", _JOB), "401": _UNAUTHORIZED,
-                          "404": _answer("No such job")},
-        }},
-        "/v1/jobs/{job_id}/video": {"get": {
-            "summary": "Redirect to a presigned URL of the stored video",
-            "parameters": [_JOB_ID],
-            "responses": {"302": {"description": "Location: the presigned URL"},
-                          "401": _UNAUTHORIZED, "404": _answer("No such job"),
-                          "409": _answer("Nothing stored yet")},
-        }},
-        "/v1/events": {"get": {
-            "summary": "Live event stream (Server-Sent Events), resumable with Last-Event-ID",
-            "parameters": [
-                {"name": "job", "in": "query", "schema": {"type": "string"}},
-                {"name": "after", "in": "query", "schema": {"type": "integer"}},
-                {"name": "Last-Event-ID", "in": "header", "schema": {"type": "integer"}},
-            ],
-            "responses": {"200": {"description": "text/event-stream of job events",
-                                  "content": {"text/event-stream": {}}},
-                          "401": _UNAUTHORIZED},
-        }},
-        "/v1/costs": {"get": {
-            "summary": "Credits spent, by model or by UTC day, and today's budget",
-            "parameters": [
-                {"name": "since", "in": "query", "schema": {"type": "string", "default": "30d"}},
-                {"name": "by", "in": "query", "schema": {"enum": ["model", "day"]}},
-            ],
-            "responses": {"200": _answer("Spending", {"type": "object", "properties": {
-                "by": {"type": "string"},
-                "groups": {"type": "array", "items": {"type": "object", "properties": {
-                    "jobs": {"type": "integer"},
-                    "credits": {"type": ["number", "null"], "description":
-                        "Credits of the priced jobs; null when none has a price"},
-                    "estimated_jobs": {"type": "integer", "description":
-                        "Jobs whose cost is still our estimate"},
-                    "unpriced_jobs": {"type": "integer", "description":
-                        "Jobs with no price at all (not in credits)"}}}},
-                "total_credits": {"type": "number"},
-                "unpriced_jobs": {"type": "integer"},
-                "budget": {"$ref": "#/components/schemas/Budget"}}}),
-                          "400": _answer("A bad filter"), "401": _UNAUTHORIZED},
-        }},
-        "/v1/deliveries/{delivery_id}/replay": {"post": {
-            "summary": "Replay one stored delivery through the intake",
-            "parameters": [{"name": "delivery_id", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {"200": _answer("The verdict", {"type": "object"}),
-                          "401": _UNAUTHORIZED, "404": _answer("No such delivery")},
-        }},
-        "/v1/deliveries/replay": {"post": {
-            "summary": "Replay every failed delivery matching a filter",
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "properties": {
-                    "since": {"type": "string"}, "job_id": {"type": "string"},
-                    "dry_run": {"type": "boolean"}}}}}},
-            "responses": {"200": _answer("A summary", {"type": "object"}),
-                          "400": _answer("A bad filter"), "401": _UNAUTHORIZED},
-        }},
-    },
+    "info": {"title": "receiver", "version": __version__, "description": _DESCRIPTION},
+    "security": [{"admin": []}, {"session": []}],
+    "paths": {**_JOBS, **_EVENTS, **_DELIVERIES, **SITE_PATHS},
     "components": {
-        "securitySchemes": {"admin": {"type": "http", "scheme": "bearer",
-                                      "description": "RECEIVER_ADMIN_TOKEN"}},
-        "schemas": {
-            "Error": {"type": "object", "required": ["error"], "properties": {
-                "error": {"type": "string"}, "message": {"type": "string"},
-                "field": {"type": "string"}}},
-            "JobRequest": {"type": "object", "description": "A prompt, shots, or both",
-                           "properties": {
-                "prompt": {"type": "string", "maxLength": 2500},
-                "shots": {"type": "array", "maxItems": 6, "description":
-                          "Multi-shot: seconds adding up to duration (which defaults to them)",
-                          "items": {"oneOf": [
-                              {"type": "string", "description": "SECONDS:TEXT"},
-                              {"type": "object", "properties": {
-                                  "seconds": {"type": "integer", "minimum": 1},
-                                  "text": {"type": "string"}}}]}},
-                "dry_run": {"type": "boolean", "description":
-                            "Check and price the job; submit nothing"},
-                "model": {"type": "string"},
-                "duration": {"type": "integer", "minimum": 3, "maximum": 15},
-                "aspect_ratio": {"enum": ["16:9", "9:16", "1:1"]},
-                "quality": {"enum": ["720p", "1080p"]},
-                "image_url": {"type": "string", "format": "uri"},
-                "negative_prompt": {"type": "string"},
-                "sound": {"enum": ["on", "off"]},
-                "provider": {"enum": ["evolink", "kling"], "default": "evolink"}}},
-            "Budget": {"type": ["object", "null"], "properties": {
-                "limit": {"type": "number"}, "spent_today": {"type": "number"},
-                "remaining": {"type": "number"}}},
-            "Estimate": {"type": "object", "properties": {
-                "dry_run": {"const": True}, "provider": {"type": "string"},
-                "model": {"type": "string"}, "prompt": {"type": "string"},
-                "duration": {"type": "integer"}, "quality": {"type": "string"},
-                "credits": {"type": ["number", "null"]},
-                "budget": {"$ref": "#/components/schemas/Budget"},
-                "within_budget": {"type": "boolean"}}},
-            "Job": {"type": "object", "properties": {
-                "id": {"type": "string"}, "status": {"type": "string"},
-                "task_id": {"type": ["string", "null"]}, "model": {"type": "string"},
-                "prompt": {"type": "string"}, "params": {"type": "object"},
-                "asset": {"type": ["object", "null"], "properties": {
-                    "uri": {"type": "string"}, "key": {"type": "string"},
-                    "size_bytes": {"type": "integer"}, "sha256": {"type": "string"},
-                    "duration_seconds": {"type": ["number", "null"]},
-                    "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
-                    "codec": {"type": ["string", "null"]}}},
-                "events": {"type": "array"}, "deliveries": {"type": "array"}}},
+        "securitySchemes": {
+            "admin": {"type": "http", "scheme": "bearer", "description": "RECEIVER_ADMIN_TOKEN"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "receiver_session",
+                        "description": "The gallery's session (POST /login); a change also "
+                                       "needs X-CSRF-Token"},
         },
+        "responses": RESPONSES,
+        "schemas": SCHEMAS,
     },
 }  # fmt: skip
 

@@ -2,7 +2,8 @@
 
 Each event carries its sequence number as the SSE ``id``, so a client that reconnects with
 ``Last-Event-ID`` (or ``?after=``) gets everything it missed, in order, then the live feed.
-``?job=`` narrows the stream to one job. Events come from the database, where they were
+``?job=`` narrows the stream to one job (``404`` when there is no such job: its stream
+would stay silent forever). Events come from the database, where they were
 written in the same transaction as the change they describe, so the stream is the same
 whichever replica serves it and whichever process made the change.
 """
@@ -20,9 +21,11 @@ from starlette.routing import Route
 
 from receiver import events
 from receiver.context import Context
+from receiver.errors import ValidationError
 from receiver.store.records import Event
-from receiver.web.api import bad_request
 from receiver.web.auth import authorize
+from receiver.web.error_json import error_response
+from receiver.web.params import Query, invalid_parameter, sequence_number
 
 __all__ = ["event_routes", "format_event"]
 
@@ -47,13 +50,22 @@ async def stream(request: Request) -> Response:
     if (denied := authorize(request)) is not None:
         return denied
     ctx: Context = request.state.ctx
-    start = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-    if not start.isdigit():
-        return bad_request("Last-Event-ID / after must be an event sequence number")
-    job_id = request.query_params.get("job")
+    try:
+        query = Query(request.query_params, ("job", "after"))
+        # The header wins: it is what a reconnecting EventSource sends.
+        header = request.headers.get("last-event-id") or None
+        start = (
+            sequence_number("Last-Event-ID", header) if header else query.sequence_number("after")
+        ) or 0
+        job_id = query.text("job")
+    except ValidationError as exc:
+        return invalid_parameter(exc)
+    if job_id is not None and not await run_in_threadpool(_job_exists, ctx, job_id):
+        # A stream of a job that does not exist would stay silent forever.
+        return error_response(404, "not_found", f"no job {job_id!r}")
 
     async def feed() -> AsyncIterator[str]:
-        seq = int(start)
+        seq = start
         idle = 0.0
         yield ": connected\n\n"
         while not await request.is_disconnected():
@@ -75,6 +87,11 @@ async def stream(request: Request) -> Response:
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def _job_exists(ctx: Context, job_id: str) -> bool:
+    with ctx.db.reading() as conn:
+        return conn.fetch_one("get_job", id=job_id) is not None
 
 
 def _read(ctx: Context, seq: int, job_id: str | None) -> list[Event]:

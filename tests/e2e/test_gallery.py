@@ -1,16 +1,27 @@
-"""The gallery in a real browser: sign in, see a new video arrive without reloading, play it."""
+"""The gallery in a real browser: sign in, see a new video arrive without reloading, play it;
+copy a job's id, S3 URI and link, download it, read its deliveries, page and filter the list,
+all at a phone's width too."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from PIL import Image
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
+from receiver.config import Secret
+from receiver.lifecycle import JobStatus
+from receiver.store.database import open_database
+from receiver.tokens import CallbackClaims, CallbackSigner
+from tests.conftest import run_sql
 from tests.e2e.conftest import ADMIN_TOKEN, Stack
 
 pytestmark = pytest.mark.e2e
@@ -59,6 +70,8 @@ def test_a_new_video_appears_live_and_plays(stack: Stack, browser: Browser, tmp_
     job_id = json.loads(stack.cli("submit", "a red kite over the dunes", "--json").stdout)["id"]
     page.wait_for_selector(f"[id='{job_id}'] video", timeout=60_000)
     assert page.locator(f"[id='{job_id}'] .status").inner_text().lower() == "stored"
+    # The count follows the live feed too.
+    expect(page.locator("#count")).to_have_text("1 of 1 jobs")
     playing = page.evaluate(
         """async (id) => {
             const video = document.getElementById(id).querySelector("video");
@@ -85,3 +98,206 @@ def test_a_new_video_appears_live_and_plays(stack: Stack, browser: Browser, tmp_
     )
     assert response.status == 409  # stored: nothing to retry
     page.close()
+
+
+#: The sizes the gallery must fit without scrolling sideways: a phone's, a laptop's.
+VIEWPORTS: list[ViewportSize] = [{"width": 390, "height": 844}, {"width": 1280, "height": 800}]
+#: Older jobs written straight into the database: more than one page of the gallery.
+OLDER_JOBS = 110
+#: The five oldest of them are the only cancelled jobs: beyond the first page.
+OLDEST_CANCELLED = 5
+
+
+def assert_fits(page: Page) -> None:
+    """No horizontal scrolling at a phone's width or a laptop's."""
+    for viewport in VIEWPORTS:
+        page.set_viewport_size(viewport)
+        width, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert width <= inner, f"{width}px of page in a {inner}px window"
+    page.set_viewport_size(VIEWPORTS[1])
+
+
+def insert_older_jobs(stack: Stack) -> dict[str, list[str]]:
+    """Jobs older than any real one, of every status, some flagged; their ids by status
+    (and under "attention", the flagged ones)."""
+    statuses = [status for status in JobStatus if status is not JobStatus.CANCELLED]
+    made: dict[str, list[str]] = {}
+    db = open_database(stack.env["RECEIVER_DATABASE_URL"])
+    try:
+        for n in range(OLDER_JOBS):
+            job_id = f"job_{n:026d}"  # sorts before every id the clock makes
+            status = JobStatus.CANCELLED if n < OLDEST_CANCELLED else statuses[n % len(statuses)]
+            attention = "archive failed: the link expired" if n % 10 == 5 else None
+            # One unbroken prompt, longer than a phone is wide.
+            prompt = "x" * 300 if n == OLDER_JOBS - 1 else f"an older clip, number {n}"
+            run_sql(
+                db,
+                "INSERT INTO jobs (id, provider, model, prompt, params, status, attention,"
+                " credits_reserved, created_at, updated_at)"
+                " VALUES (:id, 'evolink', 'kling-v3-text-to-video', :prompt, '{\"duration\": 5}',"
+                " :status, :attention, 36.0, :at, :at)",
+                id=job_id,
+                prompt=prompt,
+                status=status.value,
+                attention=attention,
+                at=f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}.000000Z",
+            )
+            made.setdefault(status.value, []).append(job_id)
+            if attention:
+                made.setdefault("attention", []).append(job_id)
+    finally:
+        db.close()
+    return made
+
+
+def reject_a_callback(stack: Stack, job_id: str) -> None:
+    """A callback for the job, with its valid token, whose body is not JSON: rejected."""
+    signer = CallbackSigner([Secret(stack.env["RECEIVER_SECRET_KEYS"])], max_age=3600)
+    url = signer.callback_url(stack.receiver_url, CallbackClaims(provider="evolink", job_id=job_id))
+    answer = httpx.post(url, content=b"not json", headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+
+
+def wait_for_cards(page: Page, count: int, selector: str = "#jobs > article:not([hidden])") -> None:
+    """Until the page holds ``count`` cards matching ``selector`` (a function, not a string:
+    the page's CSP forbids the eval a string predicate needs)."""
+    page.wait_for_function(
+        "([selector, count]) => document.querySelectorAll(selector).length === count",
+        arg=[selector, count],
+    )
+
+
+def visible_ids(page: Page) -> list[str]:
+    ids: list[str] = page.eval_on_selector_all(
+        "#jobs > article", "cards => cards.filter((c) => !c.hidden).map((c) => c.id)"
+    )
+    return ids
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_gallery_copies_downloads_pages_filters_and_fits_a_phone(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    job_id = json.loads(stack.cli("submit", "a heron over a misty lake", "--json").stdout)["id"]
+    job = stack.wait_for(job_id, "stored")
+    asset = job["asset"]
+    reject_a_callback(stack, job_id)
+    older = insert_older_jobs(stack)
+
+    # Times are shown in the viewer's zone, named: this browser is in Tokyo.
+    context = browser.new_context(viewport=VIEWPORTS[1], timezone_id="Asia/Tokyo", locale="en-US")
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.goto(stack.receiver_url)
+    assert_fits(page)  # the sign-in page
+
+    # The icon, where browsers look for it, and one the browser can draw under the CSP.
+    icon = page.request.get(f"{stack.receiver_url}/favicon.ico")
+    assert icon.status == 200
+    assert icon.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert Image.open(io.BytesIO(icon.body())).format == "ICO"
+    drawn = page.evaluate(
+        """() => new Promise((done) => {
+            const image = new Image();
+            image.onload = () => done(image.naturalWidth);
+            image.onerror = () => done(0);
+            image.src = "/favicon.ico";
+        })"""
+    )
+    assert drawn > 0
+
+    sign_in(page, stack, ADMIN_TOKEN)
+    card = page.locator(f"[id='{job_id}']")
+    card.wait_for()
+
+    # The first page (100) of 111 jobs, then the rest on demand.
+    total = OLDER_JOBS + 1
+    expect(page.locator("#count")).to_have_text(f"100 of {total} jobs · more to load below")
+    assert len(visible_ids(page)) == 100
+    page.click("#more")
+    wait_for_cards(page, total, "#jobs > article")
+    assert page.locator("#more").is_hidden()
+    expect(page.locator("#count")).to_have_text(f"{total} of {total} jobs")
+
+    # Time with its zone, the copyable id and S3 URI, and the credits.
+    shown = card.locator(".top time")
+    assert shown.get_attribute("datetime") == job["created_at"]
+    assert shown.inner_text().endswith("GMT+9"), shown.inner_text()
+    assert card.locator(".job-id").inner_text() == job_id
+    assert card.locator(".uri").inner_text() == asset["uri"]
+    credits = job["credits_reserved"]
+    assert credits, job
+    assert f"{round(credits, 2):g} credits" in card.locator(".facts").inner_text()
+    link = f"{stack.receiver_url}/v1/jobs/{job_id}/video"
+    for button, expected in [
+        (".copy-id", job_id),
+        (".copy-uri", asset["uri"]),
+        (".copy-link", link),
+    ]:
+        card.locator(button).click()
+        expect(card.locator(button)).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == expected
+    # The copied link brings whoever holds a session (or the token) to the video itself.
+    video = page.request.get(link)
+    assert hashlib.sha256(video.body()).hexdigest() == asset["sha256"]
+    # Download opens the stored video in a tab of its own; the gallery stays where it was.
+    with context.expect_page() as opened:
+        card.locator(".download").click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert tab.url.startswith(stack.env["RECEIVER_S3_ENDPOINT_URL"]), tab.url
+    assert hashlib.sha256(page.request.get(tab.url).body()).hexdigest() == asset["sha256"]
+    tab.close()
+    assert page.url.rstrip("/") == stack.receiver_url
+
+    # Its deliveries: the provider's callback, and the rejected one, which can be replayed.
+    card.locator(".deliveries summary").click()
+    deliveries = card.locator(".delivery-list > li")
+    deliveries.nth(1).wait_for()
+    assert card.locator(".deliveries summary").inner_text() == "Deliveries (2)"
+    outcomes = sorted(deliveries.locator(".outcome").all_inner_texts())
+    assert outcomes == ["accepted", "rejected"]
+    for received in deliveries.locator("time").all_inner_texts():
+        assert received.endswith("GMT+9"), received
+    rejected = deliveries.filter(has_text="rejected")
+    accepted = deliveries.filter(has_text="accepted")
+    assert accepted.locator(".replay").is_hidden()
+    # Replayed with the page's CSRF token: the receiver judges the stored body again (still
+    # not JSON), and the verdict shows under the delivery.
+    rejected.locator(".replay").click()
+    verdict = rejected.locator(".verdict")
+    verdict.wait_for()
+    assert verdict.inner_text().startswith("Replayed: still failing (malformed body"), verdict
+
+    # The filter: every status, and the jobs that need attention.
+    options = page.eval_on_selector_all("#status option", "options => options.map((o) => o.value)")
+    assert sorted(options) == sorted(["", "attention", *JobStatus])
+    page.select_option("#status", "attention")
+    wait_for_cards(page, len(older["attention"]))
+    assert sorted(visible_ids(page)) == sorted(older["attention"])
+    page.select_option("#status", "")
+
+    # A status whose jobs are all beyond the first page: the server is asked for them.
+    page.reload()
+    card.wait_for()
+    assert len(visible_ids(page)) == 100
+    page.select_option("#status", "cancelled")
+    wait_for_cards(page, OLDEST_CANCELLED)
+    assert sorted(visible_ids(page)) == sorted(older["cancelled"])
+    expect(page.locator("#count")).to_have_text(f"{OLDEST_CANCELLED} of {OLDEST_CANCELLED} jobs")
+    page.select_option("#status", "")
+    page.click("#more")
+    wait_for_cards(page, total, "#jobs > article")
+
+    # Everything open and loaded (the 300-character prompt too) fits a phone.
+    card.locator(".deliveries summary").click()
+    card.locator(".delivery-list > li").nth(1).wait_for()
+    assert_fits(page)
+    page.set_viewport_size(VIEWPORTS[0])
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shots = Path(os.environ.get("RECEIVER_SCREENSHOTS", str(tmp_path)))
+    page.screenshot(path=str(shots / "gallery-phone.png"))
+    context.close()
+    assert [text for text in messages if "Content Security Policy" in text] == []

@@ -159,7 +159,7 @@ def test_part_buffers_are_reused_but_never_while_their_part_is_on_its_way(
     data = video(31 * MiB, seed=11)
     original = store.upload_part
     buffers: set[int] = set()
-    sent: list[bytes] = []
+    sent: dict[int, bytes] = {}
 
     def slow_upload_part(
         key: str, upload_id: str, number: int, body: bytes | bytearray
@@ -168,7 +168,8 @@ def test_part_buffers_are_reused_but_never_while_their_part_is_on_its_way(
         before = bytes(body)
         time.sleep(0.1)  # the reader fills the next parts meanwhile
         assert bytes(body) == before  # nobody wrote into a part on its way
-        sent.append(before)
+        # By number: with several parts in flight they may finish in any order.
+        sent[number] = before
         return original(key, upload_id, number, body)
 
     monkeypatch.setattr(store, "upload_part", slow_upload_part)
@@ -177,7 +178,7 @@ def test_part_buffers_are_reused_but_never_while_their_part_is_on_its_way(
     )
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert digest_of(store, "t/reused.mp4") == stored.sha256
-    assert b"".join(sent) == data
+    assert b"".join(sent[number] for number in sorted(sent)) == data
     # Seven parts from in_flight + 1 buffers, the last part's cut short in place.
     assert len(sent) == 7
     assert len(buffers) <= in_flight + 1

@@ -62,6 +62,7 @@ def test_the_chores_are_the_watchdog_deadline_warning_and_purges(tmp_path: Path)
             "deadline_warning",
             "purge_rejected",
             "drop_stale_outbox",
+            "retention",
         ]
 
 

@@ -10,6 +10,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from receiver.config import Secret, Settings
+from receiver.context import Context
 from receiver.errors import ConfigError
 from receiver.storage import ObjectStore
 from receiver.web.security_headers import SecurityHeaders, video_origins
@@ -133,3 +134,23 @@ def test_a_response_keeps_the_security_headers_it_set_itself() -> None:
     assert headers[b"x-frame-options"] == b"SAMEORIGIN"
     assert headers[b"x-content-type-options"] == b"nosniff"
     assert b"frame-ancestors 'none'" in headers[b"content-security-policy"]
+
+
+def test_the_admin_token_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A comparison that stops at the first wrong character tells a guesser how much was
+    # right: the token must go through hmac.compare_digest, every time, whatever it is.
+    from receiver.web import auth
+
+    compared: list[tuple[bytes, bytes]] = []
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return a == b
+
+    monkeypatch.setattr("receiver.web.auth.hmac.compare_digest", spy)
+    token = "an-admin-token-of-enough-length-1234"
+    ctx = Context(Settings.from_env({"RECEIVER_ADMIN_TOKEN": token}))
+    assert auth.token_matches(ctx, token)
+    assert not auth.token_matches(ctx, "x" * 40)
+    assert not auth.token_matches(ctx, "")
+    assert len(compared) == 3

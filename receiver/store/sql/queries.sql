@@ -55,6 +55,13 @@ WHERE (CAST(:status AS TEXT) IS NULL OR j.status = :status)
 ORDER BY j.id DESC
 LIMIT :limit;
 
+-- name: count_jobs
+-- How many jobs list_jobs would show over all its pages ("50 of 1234 shown").
+SELECT count(*) AS n FROM jobs j
+WHERE (CAST(:status AS TEXT) IS NULL OR j.status = :status)
+  AND (CAST(:model AS TEXT) IS NULL OR j.model = :model)
+  AND (CAST(:since AS TEXT) IS NULL OR j.created_at >= :since);
+
 -- name: mark_job_submitted
 -- The provider accepted the task. A callback may have beaten this answer and moved the
 -- job on already; then only the facts are filled in, the status stays where it is.
@@ -465,3 +472,92 @@ FROM jobs
 WHERE created_at >= :since AND status <> 'submit_failed'
 GROUP BY SUBSTR(created_at, 1, 10)
 ORDER BY key;
+
+-- ───────────────────────────── idempotency, deletion, retention, import ─────────────────────────────
+-- receiver/submission/idempotency.py, receiver/deletion.py, receiver/retention.py,
+-- receiver/importing.py (docs/submitting.md, docs/storage.md).
+
+-- name: claim_idempotency_key
+-- The primary key settles a race: of two identical submissions one inserts, the other waits
+-- for its commit (PostgreSQL) or its write lock (SQLite) and changes nothing.
+INSERT INTO idempotency_keys (idempotency_key, fingerprint, job_id, created_at)
+VALUES (:key, :fingerprint, :job_id, :now)
+ON CONFLICT (idempotency_key) DO NOTHING;
+
+-- name: get_idempotency_key
+SELECT k.idempotency_key, k.fingerprint, k.job_id, k.created_at, j.status AS job_status,
+       d.deleted_at AS job_deleted_at
+FROM idempotency_keys k
+LEFT JOIN jobs j ON j.id = k.job_id
+LEFT JOIN deletions d ON d.job_id = k.job_id
+WHERE k.idempotency_key = :key;
+
+-- name: release_idempotency_key
+-- The provider refused the job outright (nothing was created): the key may be used again.
+DELETE FROM idempotency_keys WHERE idempotency_key = :key AND job_id = :job_id;
+
+-- name: deleted_credits_since
+-- What deleted jobs created since :since cost: they still count against the day's budget.
+SELECT COALESCE(SUM(credits), 0) AS credits FROM deletions
+WHERE job_created_at >= :since AND status <> 'submit_failed';
+
+-- name: insert_deletion
+INSERT INTO deletions (job_id, provider, task_id, model, status, credits, job_created_at,
+                       object_uri, size_bytes, sha256, deleted_by, reason, deleted_at)
+VALUES (:job_id, :provider, :task_id, :model, :status, :credits, :job_created_at,
+        :object_uri, :size_bytes, :sha256, :deleted_by, :reason, :now);
+
+-- name: list_deletions
+SELECT * FROM deletions ORDER BY deleted_at DESC, job_id DESC LIMIT :limit;
+
+-- name: get_deletion
+SELECT * FROM deletions WHERE job_id = :job_id;
+
+-- name: delete_job_outbox
+DELETE FROM notify_outbox WHERE job_id = :job_id;
+
+-- name: delete_job_notifications
+DELETE FROM notifications WHERE job_id = :job_id;
+
+-- name: delete_job_events
+DELETE FROM events WHERE job_id = :job_id;
+
+-- name: delete_job_deliveries
+DELETE FROM deliveries WHERE job_id = :job_id;
+
+-- name: delete_job_upload_parts
+DELETE FROM upload_parts WHERE job_id = :job_id;
+
+-- name: delete_job_archive_task
+DELETE FROM archive_tasks WHERE job_id = :job_id;
+
+-- name: delete_job_asset
+DELETE FROM assets WHERE job_id = :job_id;
+
+-- name: delete_job_row
+-- Compare-and-set on the status read before the object was deleted: a job that moved on
+-- meanwhile is left alone.
+DELETE FROM jobs WHERE id = :id AND status = :status;
+
+-- name: stored_videos_before
+-- The video retention: the oldest stored videos first, a batch at a time.
+SELECT job_id FROM assets WHERE stored_at < :before ORDER BY stored_at, job_id LIMIT :limit;
+
+-- name: touch_staged_input
+INSERT INTO staged_inputs (object_key, last_used_at) VALUES (:key, :now)
+ON CONFLICT (object_key) DO UPDATE SET last_used_at = :now;
+
+-- name: get_staged_input
+SELECT last_used_at FROM staged_inputs WHERE object_key = :key;
+
+-- name: forget_staged_input
+DELETE FROM staged_inputs WHERE object_key = :key AND last_used_at < :before;
+
+-- name: import_job
+-- A task submitted elsewhere, adopted by `receiver import`: the unique (provider, task_id)
+-- index makes a second import of the same task find the first one's job.
+INSERT INTO jobs (id, provider, model, prompt, params, status, task_id, credits_reserved,
+                  check_after, created_at, submitted_at, updated_at)
+VALUES (:id, :provider, :model, :prompt, :params, 'pending', :task_id, :credits_reserved,
+        :now, :created_at, :now, :now)
+ON CONFLICT (provider, task_id) DO NOTHING;

@@ -1,15 +1,35 @@
 // The gallery: renders jobs from /v1/jobs and keeps them current from /v1/events (SSE).
+// It runs under the app's Content-Security-Policy: no inline code or style, no eval.
 "use strict";
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const jobsEl = document.getElementById("jobs");
-const template = document.getElementById("card");
+const cardTemplate = document.getElementById("card");
+const deliveryTemplate = document.getElementById("delivery");
 const searchEl = document.getElementById("search");
-const statusEl = document.getElementById("status");
-const jobs = new Map();
+const filterEl = document.getElementById("status");
+const moreEl = document.getElementById("more");
+const countEl = document.getElementById("count");
+const PAGE_SIZE = 100;
 const EVENT_TYPES = ["job.submitted", "job.pending", "job.processing", "job.completed",
   "job.failed", "job.cancelled", "job.expired", "job.submit_failed", "job.attention",
   "job.confirmed", "asset.stored", "archive.failed", "archive.requeued", "archive.retried"];
+// Times in the viewer's own zone, with the zone named: "Nov 25, 2026, 05:20:01 PM GMT+9".
+const TIME = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric",
+  hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+});
+
+const jobs = new Map();
+// What the last replay of a delivery came to, by delivery id: shown under it until reload.
+const verdicts = new Map();
+// The list as the server pages it for the current filter: where the next page starts (null
+// at the end), and how many jobs the filter has (null while the API does not say).
+let cursor = null;
+let total = null;
+// Bumped when the filter changes, so that a page of the previous filter arriving late is
+// not taken for one of this filter.
+let generation = 0;
 
 function size(bytes) {
   if (bytes == null) return "";
@@ -17,6 +37,13 @@ function size(bytes) {
   let value = bytes, unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
   return `${value.toFixed(unit ? 1 : 0)} ${units[unit]}`;
+}
+
+function showTime(element, iso) {
+  if (!iso) { element.textContent = ""; return; }
+  element.dateTime = iso;
+  element.textContent = TIME.format(new Date(iso));
+  element.title = `${iso} (UTC)`;
 }
 
 async function api(path, options = {}) {
@@ -29,32 +56,92 @@ async function api(path, options = {}) {
   return response;
 }
 
+// --- copying -------------------------------------------------------------------------------
+
+// navigator.clipboard exists in secure contexts only (https, or localhost through a tunnel);
+// elsewhere the browser's older copy command still works from a click.
+function copyBySelection(text) {
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.readOnly = true;
+  area.className = "offscreen";
+  document.body.appendChild(area);
+  area.select();
+  let copied = false;
+  try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+  area.remove();
+  return copied;
+}
+
+async function copy(text, button) {
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    copied = true;
+  } catch (error) {
+    copied = copyBySelection(text);
+  }
+  button.dataset.label = button.dataset.label || button.textContent;
+  button.textContent = copied ? "Copied" : "Copy failed";
+  clearTimeout(button.timer);
+  button.timer = setTimeout(() => { button.textContent = button.dataset.label; }, 1500);
+}
+
+// --- filtering and counting ----------------------------------------------------------------
+
 function matches(job) {
-  const status = statusEl.value;
+  const filter = filterEl.value;
+  if (filter === "attention" ? !job.attention : filter && job.status !== filter) return false;
   const text = searchEl.value.trim().toLowerCase();
-  if (status && job.status !== status) return false;
   return !text || job.prompt.toLowerCase().includes(text) || job.id.toLowerCase().includes(text);
 }
 
-function button(label, onClick) {
-  const element = document.createElement("button");
-  element.textContent = label;
-  element.addEventListener("click", onClick);
-  return element;
+function showCount() {
+  const shown = [...jobsEl.children].filter((card) => !card.hidden).length;
+  const searching = searchEl.value.trim() !== "";
+  const counted = total != null && !searching && filterEl.value !== "attention";
+  let text = counted ? `${shown} of ${total} jobs` : `${shown} ${shown === 1 ? "job" : "jobs"}`;
+  if (cursor) text += " · more to load below";
+  countEl.textContent = jobs.size ? text : "";
+  document.getElementById("empty").hidden = jobs.size > 0;
+  document.getElementById("nomatch").hidden = jobs.size === 0 || shown > 0;
+}
+
+function renderAll() {
+  jobs.forEach((job) => render(job));
+  showCount();
+}
+
+// --- one job -------------------------------------------------------------------------------
+
+function newCard(jobId) {
+  const card = cardTemplate.content.firstElementChild.cloneNode(true);
+  card.id = jobId;
+  card.querySelector(".copy-id").addEventListener("click",
+    (event) => copy(jobId, event.currentTarget));
+  card.querySelector(".copy-uri").addEventListener("click",
+    (event) => copy(jobs.get(jobId).asset.uri, event.currentTarget));
+  card.querySelector(".copy-link").addEventListener("click",
+    (event) => copy(`${location.origin}/v1/jobs/${jobId}/video`, event.currentTarget));
+  card.querySelector(".retry").addEventListener("click",
+    () => act(`/v1/jobs/${jobId}/retry`, jobId));
+  const deliveries = card.querySelector(".deliveries");
+  deliveries.addEventListener("toggle", () => { if (deliveries.open) refresh(jobId); });
+  return card;
 }
 
 function render(job, fresh = false) {
   let card = document.getElementById(job.id);
   if (!card) {
-    card = template.content.firstElementChild.cloneNode(true);
-    card.id = job.id;
+    card = newCard(job.id);
     // Ids sort by creation time: keep the newest first.
     const before = [...jobsEl.children].find((other) => other.id < job.id);
     jobsEl.insertBefore(card, before || null);
   }
   card.classList.toggle("fresh", fresh);
+  const asset = job.asset;
   const media = card.querySelector(".media");
-  if (job.asset) {
+  if (asset) {
     if (!media.querySelector("video")) {
       media.textContent = "";
       const video = document.createElement("video");
@@ -69,31 +156,70 @@ function render(job, fresh = false) {
   const status = card.querySelector(".status");
   status.textContent = job.status;
   status.className = `status ${job.status}`;
-  card.querySelector("time").textContent = new Date(job.created_at).toLocaleString();
+  showTime(card.querySelector(".top time"), job.created_at);
   card.querySelector(".prompt").textContent = job.prompt;
-  const asset = job.asset;
   const seconds = asset && asset.duration_seconds != null ? asset.duration_seconds
     : job.params && job.params.duration;
-  const duration = seconds ? `${seconds}s` : "";
-  const resolution = asset && asset.width && asset.height ? `${asset.width}×${asset.height}` : "";
-  card.querySelector(".facts").textContent =
-    [job.model, duration, resolution, asset ? size(asset.size_bytes) : ""]
-      .filter(Boolean).join(" · ");
+  const credits = job.credits_reserved != null ? `${+job.credits_reserved.toFixed(2)} credits` : "";
+  card.querySelector(".facts").textContent = [
+    job.model,
+    seconds ? `${seconds}s` : "",
+    asset && asset.width && asset.height ? `${asset.width}×${asset.height}` : "",
+    asset ? size(asset.size_bytes) : "",
+    credits,
+  ].filter(Boolean).join(" · ");
   card.querySelector(".attention").textContent =
     job.attention || (job.error && job.error.message) || "";
-  const actions = card.querySelector(".actions");
-  actions.textContent = "";
-  if (job.status === "expired" || (job.attention && /archiv/.test(job.attention))) {
-    actions.appendChild(button("Retry archive", () => act(`/v1/jobs/${job.id}/retry`, job.id)));
-  }
-  for (const delivery of job.deliveries || []) {
-    if (delivery.outcome === "rejected") {
-      actions.appendChild(button(`Replay ${delivery.id.slice(-6)}`,
-        () => act(`/v1/deliveries/${delivery.id}/replay`, job.id)));
-    }
-  }
+  card.querySelector(".job-id").textContent = job.id;
+  for (const element of card.querySelectorAll(".asset-only")) element.hidden = !asset;
+  card.querySelector(".uri").textContent = asset ? asset.uri : "";
+  // The address redirects to the stored object, on the bucket's origin. A `download`
+  // attribute would not survive that redirect (Chromium then navigates this page away):
+  // the video opens in a tab of its own, to be saved from there.
+  if (asset) card.querySelector(".download").href = `/v1/jobs/${job.id}/video`;
+  card.querySelector(".retry").hidden =
+    !(job.status === "expired" || (job.attention && /archiv/.test(job.attention)));
+  if (job.deliveries) renderDeliveries(card, job);
   card.hidden = !matches(job);
-  document.getElementById("empty").hidden = jobs.size > 0;
+}
+
+function renderDeliveries(card, job) {
+  card.querySelector(".deliveries summary").textContent = `Deliveries (${job.deliveries.length})`;
+  const list = card.querySelector(".delivery-list");
+  list.textContent = "";
+  if (!job.deliveries.length) {
+    const none = document.createElement("li");
+    none.textContent = "No callback has arrived yet.";
+    list.appendChild(none);
+  }
+  for (const delivery of job.deliveries) {
+    const item = deliveryTemplate.content.firstElementChild.cloneNode(true);
+    item.id = delivery.id;
+    const outcome = item.querySelector(".outcome");
+    outcome.textContent = delivery.outcome;
+    outcome.className = `outcome ${delivery.outcome}`;
+    showTime(item.querySelector("time"), delivery.received_at);
+    item.querySelector(".delivery-facts").textContent = [
+      delivery.source,
+      delivery.provider_status && `status ${delivery.provider_status}`,
+      delivery.client_addr && `from ${delivery.client_addr}`,
+      delivery.body_size != null ? size(delivery.body_size) : "",
+    ].filter(Boolean).join(" · ");
+    item.querySelector(".reason").textContent = delivery.reason || "";
+    const replay = item.querySelector(".replay");
+    replay.hidden = delivery.outcome !== "rejected";
+    replay.addEventListener("click", () => replayDelivery(delivery.id, job.id));
+    item.querySelector(".verdict").textContent = verdicts.get(delivery.id) || "";
+    list.appendChild(item);
+  }
+}
+
+function remember(job, fresh = false) {
+  // A page of the list carries no deliveries: keep those a detailed read brought.
+  const known = jobs.get(job.id);
+  const merged = known && !job.deliveries ? { ...job, deliveries: known.deliveries } : job;
+  jobs.set(job.id, merged);
+  render(merged, fresh);
 }
 
 async function act(path, jobId) {
@@ -105,31 +231,105 @@ async function act(path, jobId) {
   await refresh(jobId);
 }
 
+async function replayDelivery(deliveryId, jobId) {
+  const response = await api(`/v1/deliveries/${deliveryId}/replay`, { method: "POST", body: "{}" });
+  const answer = await response.json().catch(() => ({}));
+  // A replay that changes nothing records nothing: its verdict is all there is to see.
+  verdicts.set(deliveryId, response.ok
+    ? `Replayed: ${String(answer.verdict).replace(/_/g, " ")}${answer.reason ? ` (${answer.reason})` : ""}`
+    : `Replay refused: ${answer.message || response.status}`);
+  await refresh(jobId);
+}
+
 async function refresh(jobId, fresh = false) {
   const response = await api(`/v1/jobs/${jobId}`);
   if (!response.ok) return;
-  const job = await response.json();
-  jobs.set(job.id, job);
-  render(job, fresh);
+  remember(await response.json(), fresh);
+  showCount();
 }
 
-async function load() {
-  const page = await (await api("/v1/jobs?limit=100")).json();
-  for (const job of page.jobs) {
-    jobs.set(job.id, job);
-    render(job);
+// --- the list ------------------------------------------------------------------------------
+
+// The list's address for the current filter ("needs attention" is the gallery's own: the API
+// has no such filter, so it reads every job and the page hides the others).
+function listPath(limit, after) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  const filter = filterEl.value;
+  if (filter && filter !== "attention") query.set("status", filter);
+  if (after) query.set("cursor", after);
+  return `/v1/jobs?${query}`;
+}
+
+async function loadPage() {
+  const mine = generation;
+  moreEl.disabled = true;
+  try {
+    const response = await api(listPath(PAGE_SIZE, cursor));
+    if (!response.ok) {
+      countEl.textContent = `Could not load the jobs (${response.status}).`;
+      return null;
+    }
+    const page = await response.json();
+    if (mine === generation) {
+      for (const job of page.jobs) remember(job);
+      cursor = page.next_cursor;
+      total = typeof page.total === "number" ? page.total : null;
+      moreEl.hidden = !cursor;
+      showCount();
+    }
+    return page;
+  } finally {
+    moreEl.disabled = false;
   }
-  document.getElementById("empty").hidden = jobs.size > 0;
+}
+
+// Live changes move jobs in and out of the filter's count: read it again, at most once a
+// second however many events arrive.
+let recounting = null;
+function recountSoon() {
+  if (recounting || total == null) return;
+  recounting = setTimeout(async () => {
+    const mine = generation;
+    try {
+      const response = await api(listPath(1, null));
+      const page = response.ok ? await response.json() : null;
+      if (page && mine === generation && typeof page.total === "number") {
+        total = page.total;
+        showCount();
+      }
+    } finally {
+      recounting = null;
+    }
+  }, 1000);
+}
+
+function filterChanged() {
+  // Hide what no longer matches at once; then ask the server for this filter's newest jobs,
+  // which may be older than anything loaded so far.
+  generation += 1;
+  cursor = null;
+  total = null;
+  renderAll();
+  loadPage();
+}
+
+async function start() {
+  const page = await loadPage();
+  if (!page) return;
   // Follow the live feed from just before this page was read: nothing is missed.
   const events = new EventSource(`/v1/events?after=${page.last_event_seq}`);
   const live = document.getElementById("live");
   events.onopen = () => live.classList.add("on");
   events.onerror = () => live.classList.remove("on");
   for (const type of EVENT_TYPES) {
-    events.addEventListener(type, (message) => refresh(JSON.parse(message.data).job_id, true));
+    events.addEventListener(type, (message) => {
+      refresh(JSON.parse(message.data).job_id, true);
+      recountSoon();
+    });
   }
 }
 
-searchEl.addEventListener("input", () => jobs.forEach((job) => render(job)));
-statusEl.addEventListener("change", () => jobs.forEach((job) => render(job)));
-load();
+searchEl.addEventListener("input", renderAll);
+filterEl.addEventListener("change", filterChanged);
+moreEl.addEventListener("click", loadPage);
+start();

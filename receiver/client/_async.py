@@ -1,0 +1,412 @@
+"""The asynchronous client: :class:`AsyncClient`, the same protocol as :class:`Client`.
+
+It mirrors :mod:`._sync` call for call (requests and answers come from :mod:`._protocol`,
+events from :mod:`._sse`, files from :mod:`._download`, the wait's rules from :mod:`._wait`);
+only the I/O differs. Runs on asyncio and trio (through anyio, as httpx does).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from types import TracebackType
+
+import anyio
+import httpx
+
+from receiver.client import _protocol as protocol
+from receiver.client._download import DownloadedFile, Saving, StartOver, target_path
+from receiver.client._exceptions import (
+    ChecksumMismatch,
+    DownloadError,
+    ServerError,
+    Unreachable,
+)
+from receiver.client._models import (
+    Costs,
+    Estimate,
+    Event,
+    Job,
+    ReplayResult,
+    ReplaySummary,
+)
+from receiver.client._protocol import Call, ClientSettings, Shot
+from receiver.client._protocol import job_id as _job_id
+from receiver.client._sse import EventCursor
+from receiver.client._sync import DOWNLOAD_TRIES, STREAM_SILENCE
+from receiver.client._wait import WaitPlan
+
+__all__ = ["AsyncClient"]
+
+log = logging.getLogger("receiver.client")
+
+OnEvent = Callable[[Event], None]
+
+
+class AsyncClient:
+    """The receiver's HTTP API, for asyncio or trio. Use ``async with``, or ``await aclose()``.
+
+    ``base_url`` and ``token`` default to ``RECEIVER_API_URL`` (else
+    ``http://127.0.0.1:8000``) and ``RECEIVER_ADMIN_TOKEN``, as for the CLI. ``timeout``
+    bounds each ordinary request; a broken event stream is retried for
+    ``reconnect_limit`` seconds (None: for ever) before :class:`Unreachable` is raised.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        reconnect_limit: float | None = 300.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings = ClientSettings.resolve(
+            base_url, token, timeout=timeout, reconnect_limit=reconnect_limit
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self._settings.base_url,
+            headers=self._settings.headers(),
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+        )
+        # Videos come from presigned URLs: no admin token may travel there.
+        self._files = httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=transport)
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        await self._files.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ── requests ──
+
+    async def _send(
+        self,
+        call: Call,
+        *,
+        ok: Iterable[int] = (200,),
+        missing: str | None = None,
+        within: float | None = None,
+    ) -> httpx.Response:
+        timeout = self._settings.timeout if within is None else min(within, self._settings.timeout)
+        try:
+            response = await self._http.request(
+                call.method,
+                call.path,
+                params=dict(call.params),
+                json=call.json,
+                headers=dict(call.headers),
+                timeout=timeout,
+            )
+        except httpx.TransportError as exc:
+            raise protocol.unreachable(self.base_url, exc) from exc
+        return protocol.check(response, ok=ok, missing=missing)
+
+    async def check(self, *, within: float | None = None) -> int:
+        """Ask the API whether it answers and takes the token; the last event's number.
+
+        Cheap (one page of one job): call it before something that costs money and then
+        needs the API, so a wrong URL or token fails before anything is paid for.
+        """
+        page = await self._send(protocol.check_call(), within=within)
+        return protocol.parse(protocol.read_last_seq, page)
+
+    async def submit(
+        self,
+        prompt: str = "",
+        *,
+        shots: Iterable[Shot] = (),
+        image: str | os.PathLike[str] | None = None,
+        duration: int | None = None,
+        aspect_ratio: str | None = None,
+        quality: str | None = None,
+        model: str | None = None,
+        negative_prompt: str | None = None,
+        sound: bool | str | None = None,
+        provider: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Submit one job (the options of ``receiver submit``); the job as created.
+
+        ``image`` is a URL, or a local JPEG/PNG file sent with the request. With an
+        ``idempotency_key``, sending the same request again returns the same job instead of
+        submitting (and paying for) a second one.
+        """
+        call = protocol.submit_call(
+            prompt,
+            shots=shots,
+            image=image,
+            duration=duration,
+            aspect_ratio=aspect_ratio,
+            quality=quality,
+            model=model,
+            negative_prompt=negative_prompt,
+            sound=sound,
+            provider=provider,
+            dry_run=False,
+            idempotency_key=idempotency_key,
+        )
+        return protocol.parse(Job.from_json, await self._send(call, ok=(200, 201)))
+
+    async def estimate(
+        self,
+        prompt: str = "",
+        *,
+        shots: Iterable[Shot] = (),
+        image: str | os.PathLike[str] | None = None,
+        duration: int | None = None,
+        aspect_ratio: str | None = None,
+        quality: str | None = None,
+        model: str | None = None,
+        negative_prompt: str | None = None,
+        sound: bool | str | None = None,
+        provider: str | None = None,
+    ) -> Estimate:
+        """What ``submit`` with the same arguments would cost (a dry run: nothing is sent)."""
+        call = protocol.submit_call(
+            prompt,
+            shots=shots,
+            image=image,
+            duration=duration,
+            aspect_ratio=aspect_ratio,
+            quality=quality,
+            model=model,
+            negative_prompt=negative_prompt,
+            sound=sound,
+            provider=provider,
+            dry_run=True,
+            idempotency_key=None,
+        )
+        return protocol.parse(Estimate.from_json, await self._send(call))
+
+    async def get(self, job: str | Job) -> Job:
+        """The job with its asset, events and deliveries."""
+        return await self._get(_job_id(job), within=None)
+
+    async def _get(self, job_id: str, *, within: float | None) -> Job:
+        call = Call(method="GET", path=protocol.job_path(job_id))
+        response = await self._send(call, missing=f"no job {job_id!r}", within=within)
+        return protocol.parse(Job.from_json, response)
+
+    async def jobs(
+        self,
+        *,
+        status: str | None = None,
+        model: str | None = None,
+        since: str | None = None,
+        page_size: int = protocol.PAGE_SIZE,
+    ) -> AsyncIterator[Job]:
+        """Every job, newest first, page after page (``since`` is a duration: ``"24h"``)."""
+        cursor: str | None = None
+        while True:
+            call = protocol.list_call(
+                status=status, model=model, since=since, cursor=cursor, limit=page_size
+            )
+            jobs, cursor = protocol.parse(protocol.read_page, await self._send(call))
+            for job in jobs:
+                yield job
+            if cursor is None:
+                return
+
+    async def retry(self, job: str | Job) -> None:
+        """Queue a failed or expired archive again (:class:`Conflict` if there is none)."""
+        job_id = _job_id(job)
+        call = Call(method="POST", path=protocol.job_path(job_id, "/retry"))
+        await self._send(call, missing=f"no job {job_id!r}")
+
+    async def replay(self, delivery_id: str) -> ReplayResult:
+        """Replay one stored delivery through the intake; the verdict."""
+        return protocol.parse(
+            ReplayResult.from_json, await self._send(protocol.replay_call(delivery_id))
+        )
+
+    async def replay_failed(
+        self, *, since: str | None = None, job: str | Job | None = None, dry_run: bool = False
+    ) -> ReplaySummary:
+        """Replay every failed delivery (younger than ``since``, of ``job``)."""
+        call = protocol.replay_failed_call(
+            since=since, job=_job_id(job) if job is not None else None, dry_run=dry_run
+        )
+        return protocol.parse(ReplaySummary.from_json, await self._send(call))
+
+    async def costs(self, *, since: str = "30d", by: str = "model") -> Costs:
+        """Credits spent since ``since``, by ``"model"`` or ``"day"``, and today's budget."""
+        return protocol.parse(
+            Costs.from_json, await self._send(protocol.costs_call(since=since, by=by))
+        )
+
+    async def video_url(self, job: str | Job) -> str:
+        """A presigned URL of the stored video (:class:`Conflict` while nothing is stored)."""
+        job_id = _job_id(job)
+        call = Call(method="GET", path=protocol.job_path(job_id, "/video"))
+        return protocol.location(await self._send(call, ok=(302,), missing=f"no job {job_id!r}"))
+
+    # ── waiting ──
+
+    async def wait(
+        self, job: str | Job, *, timeout: float | None = None, on_event: OnEvent | None = None
+    ) -> Job:
+        """Block until the job's video is stored or will not be; the job then.
+
+        Follows the event stream (no polling). Check ``job.stored``; ``job.reason`` says why
+        not. Raises :class:`WaitTimeout` after ``timeout`` seconds, events or none.
+        """
+        async for decided in self.wait_all([job], timeout=timeout, on_event=on_event):
+            return decided
+        raise AssertionError("wait_all ended without the job")  # pragma: no cover
+
+    async def wait_all(
+        self,
+        jobs: Iterable[str | Job],
+        *,
+        timeout: float | None = None,
+        on_event: OnEvent | None = None,
+        after: int | None = None,
+    ) -> AsyncIterator[Job]:
+        """Each job once decided, in the order they are decided; one stream for all.
+
+        Raises :class:`WaitTimeout` (``.pending``: the undecided ids) when time runs out.
+        ``after``: the number of an event read before the jobs were submitted (``check()``
+        answers it): every deciding event is then still ahead on the stream, and the jobs
+        are not read one by one first (a batch of thousands starts at once).
+        """
+        plan = WaitPlan(list(dict.fromkeys(_job_id(job) for job in jobs)), timeout)
+        if not plan.pending:
+            return
+        single, read_first = plan.single, after is None
+        if read_first and single is None:
+            # Read before the jobs: whatever decides one of them later is after this point.
+            after = await self.check(within=plan.remaining())
+        for job_id in list(plan.pending) if read_first else ():
+            job = await self._get(job_id, within=plan.remaining())
+            if single:
+                after = max((event.seq for event in job.events), default=0)
+            if plan.settle(job):
+                yield job
+        if not plan.pending:
+            return
+        cursor = EventCursor(
+            job=single, after=after, reconnect_limit=self._settings.reconnect_limit
+        )
+        async for event in self._follow(cursor, plan):
+            if on_event is not None:
+                on_event(event)
+            if plan.deciding(event):
+                job = await self._get(event.job_id, within=plan.remaining())
+                if plan.settle(job):
+                    yield job
+                    if not plan.pending:
+                        return
+
+    async def events(
+        self, job: str | Job | None = None, *, after: int | None = None
+    ) -> AsyncIterator[Event]:
+        """Every event (of ``job``), from just after event ``after`` (None: from the start),
+        then live, for ever. A broken stream is resumed where it stopped (Last-Event-ID):
+        nothing missed, nothing repeated."""
+        cursor = EventCursor(
+            job=_job_id(job) if job is not None else None,
+            after=after,
+            reconnect_limit=self._settings.reconnect_limit,
+        )
+        async for event in self._follow(cursor, WaitPlan([], None)):
+            yield event
+
+    async def _follow(self, cursor: EventCursor, plan: WaitPlan) -> AsyncIterator[Event]:
+        while True:
+            plan.remaining()
+            try:
+                async with self._http.stream(
+                    "GET",
+                    "/v1/events",
+                    params=cursor.params(),
+                    headers=cursor.headers(),
+                    timeout=httpx.Timeout(self._settings.timeout, read=STREAM_SILENCE),
+                ) as response:
+                    if response.status_code != 200:
+                        await response.aread()
+                        protocol.check(response)
+                    cursor.connected()
+                    lines = response.aiter_lines()
+                    while True:
+                        # The deadline bounds each read, not a block that spans a yield
+                        # (a cancel scope must not be suspended inside a generator).
+                        try:
+                            with anyio.fail_after(plan.remaining() or math.inf):
+                                line = await anext(lines)
+                        except StopAsyncIteration:
+                            break
+                        except TimeoutError:
+                            raise plan.timed_out() from None
+                        event = cursor.feed(line)
+                        if event is not None:
+                            yield event
+                problem = "the receiver ended the stream"
+            except httpx.TransportError as exc:
+                if plan.expired():
+                    raise plan.timed_out() from None
+                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            except ServerError as exc:
+                problem = exc.message
+            delay = cursor.broke(problem, time.monotonic())
+            log.warning("event stream broke (%s); resuming in %.1f s", problem, delay)
+            left = plan.remaining()
+            await anyio.sleep(delay if left is None else min(delay, left))
+
+    # ── downloading ──
+
+    async def download(self, job: str | Job, path_or_dir: str | os.PathLike[str]) -> DownloadedFile:
+        """Save the job's stored video at ``path_or_dir`` (a file, or a directory to hold
+        ``<job id>.mp4``): streamed, continued after an interruption, and checked against
+        the SHA-256 the receiver recorded before it is renamed into place."""
+        details = job if isinstance(job, Job) and job.asset is not None else await self.get(job)
+        if details.asset is None:
+            raise DownloadError(f"job {details.id} has no stored video (it is {details.status})")
+        target = target_path(path_or_dir, details.id, details.asset.key)
+        saving = Saving(target, details.asset)
+        problem = ""
+        for attempt in range(1, DOWNLOAD_TRIES + 1):
+            try:
+                return await self._save(details, saving)
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                log.warning("download interrupted (%s); continuing (try %d)", problem, attempt)
+            except ChecksumMismatch:
+                # Bytes continued from an older .partial may be another video's: once more
+                # from nothing. A fresh download that does not match is the answer.
+                if not saving.resumed or attempt == DOWNLOAD_TRIES:
+                    raise
+            finally:
+                saving.close()
+        raise Unreachable(f"could not download the video of {details.id}: {problem}")
+
+    async def _save(self, job: Job, saving: Saving) -> DownloadedFile:
+        headers = saving.start()
+        if headers is None:
+            return saving.finish()
+        url = await self.video_url(job.id)
+        try:
+            async with self._files.stream("GET", url, headers=headers) as response:
+                saving.begin(response)
+                async for chunk in response.aiter_bytes():
+                    saving.write(chunk)
+        except StartOver:
+            return await self._save(job, saving)
+        return saving.finish()

@@ -1,0 +1,143 @@
+"""The admin server of the shipped nginx site (``infra/nginx.conf``), turned on as
+docs/deploy.md says (uncommented, with an address allowed), in front of a real
+``receiver serve``: the gallery and the API for the allowed address, 403 for any other, the
+event stream passed on as it is written; the public server still publishes callbacks only.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from receiver.seaweed import free_ports
+from receiver.web.sessions import SESSION_COOKIE
+from tests.e2e.conftest import ADMIN_TOKEN, Stack, stop_process
+from tests.e2e.test_nginx import shipped_site
+from tests.servers import self_signed
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Sites:
+    public: str
+    admin: str
+    cert: Path
+
+
+def with_admin_server(site: str, *, port: int, allow: str) -> str:
+    """``site`` with its commented admin server block turned on, on ``port``, for ``allow``."""
+    lines = site.splitlines(keepends=True)
+    begin = lines.index("# server {\n")
+    end = lines.index("# }\n", begin)
+    for n in range(begin, end + 1):
+        lines[n] = lines[n].removeprefix("#").removeprefix(" ")
+    site = "".join(lines)
+    for old, new in [
+        ("listen 8443 ssl http2;", f"listen 127.0.0.1:{port} ssl http2;"),
+        ("listen [::]:8443 ssl http2;", ""),
+        ("allow 203.0.113.7;", f"allow {allow};"),
+    ]:
+        assert old in site, f"infra/nginx.conf's admin server no longer has {old!r}"
+        site = site.replace(old, new)
+    return site
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], stderr: Path) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(stderr.read_text())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, "nginx did not listen"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def sites(stack: Stack, tmp_path: Path) -> Iterator[Sites]:
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        pytest.fail("nginx is not installed: run `bash infra/ensure-nginx.sh` (make test does)")
+    home = tmp_path / "nginx"
+    home.mkdir()
+    cert, key = self_signed(home)
+    http_port, https_port, admin_port = free_ports(3)
+    upstream = int(stack.receiver_url.rsplit(":", 1)[1])
+    site = shipped_site(
+        home, http_port=http_port, https_port=https_port, upstream=upstream, cert=cert, key=key
+    )
+    (home / "receiver.conf").write_text(with_admin_server(site, port=admin_port, allow="127.0.0.1"))
+    (home / "nginx.conf").write_text(
+        f"""user root;
+pid {home}/nginx.pid;
+error_log {home}/main-error.log warn;
+events {{}}
+http {{
+    client_body_temp_path {home}/body;
+    proxy_temp_path {home}/proxy;
+    fastcgi_temp_path {home}/fastcgi;
+    uwsgi_temp_path {home}/uwsgi;
+    scgi_temp_path {home}/scgi;
+    include {home}/receiver.conf;
+}}
+"""
+    )
+    stderr = home / "stderr.log"
+    with stderr.open("wb") as out:
+        process = subprocess.Popen(
+            [binary, "-c", str(home / "nginx.conf"), "-p", str(home), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+            start_new_session=True,
+        )
+    try:
+        _wait_listening(admin_port, process, stderr)
+        yield Sites(f"https://127.0.0.1:{https_port}", f"https://127.0.0.1:{admin_port}", cert)
+    finally:
+        stop_process(process)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_nginx_admin_server_serves_the_gallery_and_api_to_allowed_addresses_only(
+    stack: Stack, sites: Sites
+) -> None:
+    trust = ssl.create_default_context(cafile=str(sites.cert))
+    bearer = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=sites.public, verify=trust, timeout=10) as public:
+        assert public.get("/").status_code == 404
+        assert public.get("/v1/jobs", headers=bearer).status_code == 404
+
+    outside = httpx.HTTPTransport(verify=trust, local_address="127.0.0.2")
+    with httpx.Client(base_url=sites.admin, transport=outside, timeout=10) as outsider:
+        for path in ["/", "/static/gallery.js", "/v1/jobs"]:
+            assert outsider.get(path).status_code == 403, path
+
+    with httpx.Client(base_url=sites.admin, verify=trust, timeout=10) as client:
+        # Sign in: the session cookie is Secure (the proxy says the request came over https).
+        signed_in = client.post("/login", data={"token": ADMIN_TOKEN})
+        assert signed_in.status_code == 303
+        assert "secure" in signed_in.headers["set-cookie"].lower()
+        assert SESSION_COOKIE in client.cookies
+        assert 'id="jobs"' in client.get("/").text
+        for path in ["/static/gallery.js", "/static/gallery.css", "/favicon.ico"]:
+            assert client.get(path).status_code == 200, path
+        assert client.get("/v1/jobs", headers=bearer).json()["jobs"] == []
+        # The event stream's first line arrives at once: nginx does not buffer it.
+        started = time.monotonic()
+        with client.stream("GET", "/v1/events", headers=bearer) as stream:
+            assert stream.status_code == 200
+            first = next(stream.iter_lines())
+        assert first == ": connected"
+        assert time.monotonic() - started < 5
