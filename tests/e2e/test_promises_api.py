@@ -345,14 +345,20 @@ def test_callback_answers_adoption_and_confirmation(
     context = ssl.create_default_context(cafile=str(proxy.root_ca))
     path = urlsplit(unbound).path
     huge = b"{" + b" " * (2 << 20) + b"}"
-    through = httpx.post(
-        f"{proxy.url}{path}",
-        content=huge,
-        headers={"content-type": "application/json"},
-        verify=context,
-        timeout=30,
-    )
-    assert through.status_code in {413, 502}
+    try:
+        through = httpx.post(
+            f"{proxy.url}{path}",
+            content=huge,
+            headers={"content-type": "application/json"},
+            verify=context,
+            timeout=30,
+        )
+        refused = through.status_code
+    except httpx.RemoteProtocolError:
+        # Caddy 2.6 sometimes closes the connection after the head of its 502 (the same
+        # bug, caddyserver/caddy#5652): refused all the same.
+        refused = 502
+    assert refused in {413, 502}
     logged = stack.cli("deliveries", "--outcome", "rejected", "--json").stdout.splitlines()
     assert [d["reason"].split(":")[0] for d in map(json.loads, logged)] == ["too_large"]
 
