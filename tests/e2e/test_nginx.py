@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,21 +59,14 @@ def shipped_site(
     return site
 
 
-@pytest.fixture
-def nginx(stack: Stack, tmp_path: Path) -> Iterator[Nginx]:
+@contextmanager
+def running_nginx(home: Path, site: str, *, port: int) -> Iterator[None]:
+    """nginx serving ``site`` (an http-context file) from ``home`` until the block ends,
+    once it listens on ``port``."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():
         pytest.fail("nginx is not installed: run `bash infra/ensure-nginx.sh` (make test does)")
-    home = tmp_path / "nginx"
-    home.mkdir()
-    cert, key = self_signed(home)
-    http_port, https_port = free_ports(2)
-    upstream = int(stack.receiver_url.rsplit(":", 1)[1])
-    (home / "receiver.conf").write_text(
-        shipped_site(
-            home, http_port=http_port, https_port=https_port, upstream=upstream, cert=cert, key=key
-        )
-    )
+    (home / "receiver.conf").write_text(site)
     (home / "nginx.conf").write_text(
         f"""user root;
 pid {home}/nginx.pid;
@@ -101,14 +95,28 @@ http {{
             if process.poll() is not None:
                 raise AssertionError((home / "stderr.log").read_text())
             try:
-                socket.create_connection(("127.0.0.1", https_port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
                 assert time.monotonic() < deadline, "nginx did not listen"
                 time.sleep(0.1)
-        yield Nginx(f"https://127.0.0.1:{https_port}", cert, home / "receiver-access.log")
+        yield
     finally:
         stop_process(process)
+
+
+@pytest.fixture
+def nginx(stack: Stack, tmp_path: Path) -> Iterator[Nginx]:
+    home = tmp_path / "nginx"
+    home.mkdir()
+    cert, key = self_signed(home)
+    http_port, https_port = free_ports(2)
+    upstream = int(stack.receiver_url.rsplit(":", 1)[1])
+    site = shipped_site(
+        home, http_port=http_port, https_port=https_port, upstream=upstream, cert=cert, key=key
+    )
+    with running_nginx(home, site, port=https_port):
+        yield Nginx(f"https://127.0.0.1:{https_port}", cert, home / "receiver-access.log")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -6,10 +6,7 @@ event stream passed on as it is written; the public server still publishes callb
 
 from __future__ import annotations
 
-import shutil
-import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,8 +17,8 @@ import pytest
 
 from receiver.seaweed import free_ports
 from receiver.web.sessions import SESSION_COOKIE
-from tests.e2e.conftest import ADMIN_TOKEN, Stack, stop_process
-from tests.e2e.test_nginx import shipped_site
+from tests.e2e.conftest import ADMIN_TOKEN, Stack
+from tests.e2e.test_nginx import running_nginx, shipped_site
 from tests.servers import self_signed
 
 pytestmark = pytest.mark.e2e
@@ -52,24 +49,8 @@ def with_admin_server(site: str, *, port: int, allow: str) -> str:
     return site
 
 
-def _wait_listening(port: int, process: subprocess.Popen[bytes], stderr: Path) -> None:
-    deadline = time.monotonic() + 10
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(stderr.read_text())
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, "nginx did not listen"
-            time.sleep(0.1)
-
-
 @pytest.fixture
 def sites(stack: Stack, tmp_path: Path) -> Iterator[Sites]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(binary).exists():
-        pytest.fail("nginx is not installed: run `bash infra/ensure-nginx.sh` (make test does)")
     home = tmp_path / "nginx"
     home.mkdir()
     cert, key = self_signed(home)
@@ -78,35 +59,10 @@ def sites(stack: Stack, tmp_path: Path) -> Iterator[Sites]:
     site = shipped_site(
         home, http_port=http_port, https_port=https_port, upstream=upstream, cert=cert, key=key
     )
-    (home / "receiver.conf").write_text(with_admin_server(site, port=admin_port, allow="127.0.0.1"))
-    (home / "nginx.conf").write_text(
-        f"""user root;
-pid {home}/nginx.pid;
-error_log {home}/main-error.log warn;
-events {{}}
-http {{
-    client_body_temp_path {home}/body;
-    proxy_temp_path {home}/proxy;
-    fastcgi_temp_path {home}/fastcgi;
-    uwsgi_temp_path {home}/uwsgi;
-    scgi_temp_path {home}/scgi;
-    include {home}/receiver.conf;
-}}
-"""
-    )
-    stderr = home / "stderr.log"
-    with stderr.open("wb") as out:
-        process = subprocess.Popen(
-            [binary, "-c", str(home / "nginx.conf"), "-p", str(home), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-            start_new_session=True,
-        )
-    try:
-        _wait_listening(admin_port, process, stderr)
+    with running_nginx(
+        home, with_admin_server(site, port=admin_port, allow="127.0.0.1"), port=admin_port
+    ):
         yield Sites(f"https://127.0.0.1:{https_port}", f"https://127.0.0.1:{admin_port}", cert)
-    finally:
-        stop_process(process)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
