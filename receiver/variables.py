@@ -171,7 +171,9 @@ VARIABLES: tuple[Variable, ...] = (
         name="RECEIVER_MAX_BODY_BYTES",
         section="Callbacks",
         default="1MiB",
-        meaning="larger callback bodies are refused with 413 (keep the proxy's limit equal)",
+        meaning="larger callback bodies are refused with 413 (keep the proxy's limit equal); "
+        "the API and the gallery take up to 14 MB (a job with its first frame inside), or this "
+        "if it is more",
     ),
     Variable(
         name="RECEIVER_REQUEST_TIMEOUT",
