@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check receiver tests bench
 	$(BIN)/ruff format --check receiver tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix receiver tests bench
@@ -63,4 +64,4 @@ lock:
 	rm -rf .venv-lock
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

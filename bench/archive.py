@@ -47,8 +47,8 @@ from bench.archive_worker import run_worker
 from bench.options import Options, progress
 from bench.results import ScenarioResult
 from receiver.config import Settings
+from receiver.devtools.seaweed import Credentials, SeaweedFS, free_ports
 from receiver.errors import ServiceError
-from receiver.seaweed import Credentials, SeaweedFS, free_ports
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -1,7 +1,7 @@
 """The provider's CDN, as the ``archive`` scenario plays it: video files behind Caddy.
 
 Each video is the simulator's sample MP4 followed by one ``free`` box of seeded random
-bytes (as :mod:`receiver.simulator.video` builds them), so it starts with the ``ftyp`` box
+bytes (as :mod:`receiver.devtools.simulator.video` builds them), so it starts with the ``ftyp`` box
 the archiver checks for, stays a valid MP4, and has its own SHA-256. Random bytes, because
 nothing on the way (the store included) should get to compress them.
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import processes
-from receiver.seaweed import free_ports
-from receiver.simulator.video import sample_bytes
+from receiver.devtools.seaweed import free_ports
+from receiver.devtools.simulator.video import sample_bytes
 
 __all__ = ["Video", "caddy_file_server", "write_videos"]
 

@@ -16,7 +16,6 @@ the kernel's ``VmHWM``, the high-water mark over the worker's whole life, start-
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import time
@@ -30,8 +29,11 @@ from bench import archive_proc, processes
 from bench.archive_proc import CpuSnapshot, CpuUse
 from bench.options import progress
 from receiver import clock
+from receiver.lifecycle import JobStatus
 from receiver.providers.evolink_protocol import DEFAULT_TEXT_MODEL
+from receiver.store.archive_tasks import ArchiveTasks
 from receiver.store.database import open_database
+from receiver.store.jobs import Jobs
 from receiver.store.migrate import migrate
 
 __all__ = ["ArchiveRun", "Task", "enqueue", "run_worker"]
@@ -71,28 +73,25 @@ def enqueue(db_path: Path, urls: Sequence[str]) -> list[Task]:
     db = open_database(f"sqlite:///{db_path}")
     try:
         now = clock.now()
-        stamp, deadline = clock.to_db(now), clock.to_db(now + timedelta(hours=24))
         tasks = []
         with db.transaction() as conn:
             for number, url in enumerate(urls):
                 job_id = clock.new_id("job")
-                conn.execute(
-                    "insert_job",
-                    id=job_id,
+                Jobs(conn).insert(
+                    job_id,
                     provider="evolink",
                     model=DEFAULT_TEXT_MODEL,
                     prompt=f"benchmark video {number}",
-                    params=json.dumps({"duration": 5}),
-                    status="completed",
-                    now=stamp,
+                    params={"duration": 5},
+                    status=JobStatus.COMPLETED,
+                    now=now,
                 )
-                conn.execute(
-                    "enqueue_archive",
-                    job_id=job_id,
+                ArchiveTasks(conn).enqueue(
+                    job_id,
                     source_url=url,
-                    confirm_first=0,
-                    now=stamp,
-                    deadline_at=deadline,
+                    confirm_first=False,
+                    deadline_at=now + timedelta(hours=24),
+                    now=clock.to_db(now),
                 )
                 tasks.append(Task(job_id=job_id, url=url))
     finally:

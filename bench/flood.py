@@ -33,7 +33,7 @@ from bench.audit import Audit, audit
 from bench.loadgen import FAILED, Plan, PlanStage, StageResult, load_results
 from bench.options import Options, progress
 from bench.results import Check, Figure, Latency, Ratio, ScenarioResult, ms
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 
 __all__ = ["run"]
 

@@ -30,8 +30,8 @@ from bench.results import Check, Figure, Ratio, ScenarioResult
 from receiver import jobs
 from receiver.config import Settings
 from receiver.context import Context
+from receiver.devtools.seaweed import Credentials, SeaweedFS, free_ports
 from receiver.providers.base import JobRequest
-from receiver.seaweed import Credentials, SeaweedFS, free_ports
 
 __all__ = ["Round", "check_round", "run", "single_node_round", "stack_env"]
 

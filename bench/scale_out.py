@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,8 +37,8 @@ from bench.results import Check, Figure, Latency, Ratio, ScenarioResult, ms
 from receiver import jobs
 from receiver.config import Settings
 from receiver.context import Context
+from receiver.devtools.seaweed import Credentials, SeaweedFS, free_ports
 from receiver.providers.base import JobRequest
-from receiver.seaweed import Credentials, SeaweedFS, free_ports
 
 __all__ = ["run"]
 
@@ -46,6 +47,10 @@ POSTGRES = os.environ.get("RECEIVER_BENCH_POSTGRES", "postgresql://postgres@127.
 TARGET_WAKE_P50_MS = 50.0
 TARGET_WAKE_P99_MS = 200.0
 _SUBMITTERS = 16
+#: Jobs submitted one at a time after the round, to workers with nothing else to do: the
+#: wake-up latency is measured on these (in the round, a claim waits behind the backlog).
+_TRICKLE = 40
+_TRICKLE_GAP = 0.25
 _API_KEY = "sk-evo-bench-scale-out"
 _KINDS = ("receivers", "workers", "PostgreSQL", "SeaweedFS", "simulator")
 
@@ -57,8 +62,12 @@ class _Figures:
     cpu: Mapping[str, float]
     commits: int
     wal_bytes: int
+    #: S3 requests the store answered during the round, by SeaweedFS's kind (PUT, GET, ...).
+    s3_requests: Mapping[str, int]
     table_bytes: Mapping[str, int]
     wake_ms: Sequence[float]
+    #: Every job of the scenario's database: the round's and the trickled ones.
+    audited: int
     stored: int
     right_sha256: int
     accepted: int
@@ -104,6 +113,15 @@ def run(options: Options) -> ScenarioResult:
         ),
         Figure(label="WAL bytes per job", baseline="-", subject=f"{out.wal_bytes / out.jobs:,.0f}"),
         Figure(
+            label="S3 requests per job",
+            baseline="-",
+            subject=f"{sum(out.s3_requests.values()) / out.jobs:.2f}",
+        ),
+        *[
+            Figure(label=f"  {kind}", baseline="-", subject=f"{count / out.jobs:.2f}")
+            for kind, count in sorted(out.s3_requests.items())
+        ],
+        Figure(
             label="database bytes per job (tables + indexes)",
             baseline=f"{single.database_bytes / single.jobs:,.0f}",
             subject=f"{sum(out.table_bytes.values()) / out.jobs:,.0f}",
@@ -113,7 +131,8 @@ def run(options: Options) -> ScenarioResult:
             for table, size in sorted(out.table_bytes.items(), key=lambda item: -item[1])[:6]
         ],
         Figure(
-            label="callback commit to a worker's claim p50 / p99 / max (ms)",
+            label=f"callback commit to a worker's claim p50 / p99 / max (ms), {_TRICKLE} jobs "
+            "one at a time",
             baseline="(in-process wake-up)",
             subject=str(wake) if wake else "none",
         ),
@@ -121,10 +140,10 @@ def run(options: Options) -> ScenarioResult:
     checks = [
         scale.check_round(single),
         Check(
-            label=f"scale-out, {out.jobs:,} jobs: each stored once, right SHA-256, one accepted "
-            "delivery each",
-            ok=out.stored == out.right_sha256 == out.accepted == out.jobs
-            and out.duplicates >= out.jobs,
+            label=f"scale-out, {out.audited:,} jobs ({out.jobs:,} + {_TRICKLE} one at a time): "
+            "each stored once, right SHA-256, one accepted delivery each",
+            ok=out.stored == out.right_sha256 == out.accepted == out.audited
+            and out.duplicates >= out.audited,
             detail=(
                 f"{out.stored:,} stored, {out.right_sha256:,} with the simulator's SHA-256, "
                 f"{out.accepted:,} accepted deliveries and {out.duplicates:,} duplicates"
@@ -164,9 +183,12 @@ def run(options: Options) -> ScenarioResult:
             "ends when every job is stored. CPU is user + system time of each kind of process "
             "over the round (PostgreSQL: every server process); commits from "
             "pg_stat_database, WAL bytes from pg_current_wal_lsn() (the whole cluster); table "
-            "bytes from pg_total_relation_size. Commit to claim: a job's `job.completed` event "
-            "time (its transaction) to the worker's `archive.started` log line."
-            + (" Quick run: a fifth of the jobs." if options.quick else "")
+            "bytes from pg_total_relation_size; S3 requests from SeaweedFS's own counters "
+            "(`SeaweedFS_s3_request_total`, by kind). Commit to claim, measured after the "
+            f"round on {_TRICKLE} jobs submitted one at a time {_TRICKLE_GAP} s apart (in the "
+            "round a claim waits behind the backlog): a job's "
+            "`job.completed` event time (its transaction) to the worker's `archive.started` "
+            "log line." + (" Quick run: a fifth of the jobs." if options.quick else "")
         ),
         baseline="single node",
         subject="scale-out",
@@ -203,10 +225,15 @@ def _round(options: Options, size: int) -> _Figures:
     workdir = options.workdir / "scale-out"
     workdir.mkdir()
     credentials = Credentials("bench" + secrets.token_hex(4), secrets.token_urlsafe(24))
-    port_a, port_b, simulator_port = free_ports(3)
+    port_a, port_b, simulator_port, metrics_port = free_ports(4)
     with (
         _database() as database_url,
-        SeaweedFS(workdir / "seaweedfs", credentials, log_path=workdir / "weed.log") as s3,
+        SeaweedFS(
+            workdir / "seaweedfs",
+            credentials,
+            log_path=workdir / "weed.log",
+            metrics_port=metrics_port,
+        ) as s3,
         ExitStack() as stack,
     ):
         env = {
@@ -262,6 +289,7 @@ def _round(options: Options, size: int) -> _Figures:
         }
         cpu_before = _cpu(pids)
         stats_before = _pg_stats(database_url)
+        s3_before = _s3_requests(metrics_port)
         started = time.monotonic()
         _submit(env, size, (port_a, port_b))
         _wait_stored(database_url, size)
@@ -269,6 +297,9 @@ def _round(options: Options, size: int) -> _Figures:
         pids["PostgreSQL"] = _postgres_pids()
         cpu_after = _cpu(pids)
         stats_after = _pg_stats(database_url)
+        s3_after = _s3_requests(metrics_port)
+        trickled = _trickle(env, (port_a, port_b))
+        _wait_stored(database_url, size + len(trickled))
         tasks = httpx.get(f"{simulator_url}/_simulator/stats", timeout=60).json()["tasks"]
         for worker in workers:
             processes.stop(worker)
@@ -280,8 +311,14 @@ def _round(options: Options, size: int) -> _Figures:
             cpu={kind: cpu_after[kind] - cpu_before.get(kind, 0.0) for kind in cpu_after},
             commits=stats_after["commits"] - stats_before["commits"],
             wal_bytes=stats_after["wal"] - stats_before["wal"],
+            s3_requests={
+                kind: count - s3_before.get(kind, 0)
+                for kind, count in s3_after.items()
+                if count > s3_before.get(kind, 0)
+            },
             table_bytes=_table_bytes(database_url),
-            wake_ms=_wake_ms(database_url, claims),
+            wake_ms=_wake_ms(database_url, {job: claims[job] for job in trickled if job in claims}),
+            audited=size + len(trickled),
             **audit,
         )
 
@@ -300,6 +337,24 @@ def _submit(env: Mapping[str, str], size: int, ports: Sequence[int]) -> None:
                 range(size),
             ):
                 pass
+    finally:
+        for ctx in contexts:
+            ctx.close()
+
+
+def _trickle(env: Mapping[str, str], ports: Sequence[int]) -> list[str]:
+    """Submit :data:`_TRICKLE` jobs one at a time, a little apart; their ids."""
+    contexts = [
+        Context(Settings.from_env({**env, "RECEIVER_PUBLIC_URL": f"http://127.0.0.1:{port}"}))
+        for port in ports
+    ]
+    try:
+        submitted = []
+        for n in range(_TRICKLE):
+            job = jobs.submit_job(contexts[n % len(contexts)], JobRequest(prompt=f"trickle {n}"))
+            submitted.append(job.id)
+            time.sleep(_TRICKLE_GAP)
+        return submitted
     finally:
         for ctx in contexts:
             ctx.close()
@@ -348,6 +403,24 @@ def _pg_stats(database_url: str) -> dict[str, int]:
         ).fetchone()
     assert row is not None
     return {"commits": int(row[0]), "wal": int(row[1])}
+
+
+_S3_REQUESTS = re.compile(r"^SeaweedFS_s3_request_total\{(?P<labels>[^}]*)\} (?P<count>\S+)$")
+_S3_KIND = re.compile(r'type="(?P<kind>[^"]*)"')
+
+
+def _s3_requests(metrics_port: int) -> dict[str, int]:
+    """SeaweedFS's own count of the S3 requests it answered, by kind (all buckets, codes)."""
+    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30).text
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        found = _S3_REQUESTS.match(line)
+        if found is None:
+            continue
+        kind = _S3_KIND.search(found["labels"])
+        name = kind["kind"] if kind else "other"
+        counts[name] = counts.get(name, 0) + int(float(found["count"]))
+    return counts
 
 
 def _table_bytes(database_url: str) -> dict[str, int]:

@@ -25,8 +25,10 @@ from pathlib import Path
 
 from receiver import clock
 from receiver.config import Secret
+from receiver.lifecycle import JobStatus
 from receiver.providers.evolink_protocol import DEFAULT_TEXT_MODEL
 from receiver.store.database import open_database
+from receiver.store.jobs import Jobs
 from receiver.store.migrate import migrate
 from receiver.tokens import CallbackClaims, CallbackSigner
 
@@ -81,10 +83,10 @@ def _create_jobs(db_path: Path, count: int) -> list[tuple[str, str]]:
     db = open_database(f"sqlite:///{db_path}")
     try:
         migrate(db)
-        now = clock.to_db(clock.now())
+        now = clock.now()
         # Not due for the watchdog's provider check until long after the benchmark.
-        check_after = clock.to_db(clock.now() + timedelta(hours=1))
-        params = json.dumps({"duration": 5, "aspect_ratio": "16:9", "quality": "720p"})
+        check_after = now + timedelta(hours=1)
+        params = {"duration": 5, "aspect_ratio": "16:9", "quality": "720p"}
         # Shaped like EvoLink's ids; numbered, since (provider, task_id) is unique.
         stamp = int(time.time())
         jobs = []
@@ -92,19 +94,17 @@ def _create_jobs(db_path: Path, count: int) -> list[tuple[str, str]]:
             for number in range(count):
                 job_id = clock.new_id("job")
                 task_id = f"task-unified-{stamp}-{number:08x}"
-                conn.execute(
-                    "insert_job",
-                    id=job_id,
+                Jobs(conn).insert(
+                    job_id,
                     provider="evolink",
                     model=DEFAULT_TEXT_MODEL,
                     prompt="a red fox running through snow",
                     params=params,
-                    status="submitting",
+                    status=JobStatus.SUBMITTING,
                     now=now,
                 )
-                conn.execute(
-                    "mark_job_submitted",
-                    id=job_id,
+                Jobs(conn).mark_submitted(
+                    job_id,
                     task_id=task_id,
                     provider_status="pending",
                     estimated_seconds=120,

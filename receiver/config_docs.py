@@ -1,6 +1,8 @@
-"""``infra/env.example`` and the tables of ``docs/configuration.md``, made from the declaration.
+"""``infra/env.example``, the tables of ``docs/configuration.md`` and ``receiver --help``'s list
+of variables, made from the one table of the settings.
 
-Both are generated from :data:`receiver.variables.VARIABLES`, so neither can miss a variable
+All are generated from :class:`receiver.config.Settings` (each field declares its variable,
+default and help; :data:`receiver.config.VARIABLES` lists them), so none can miss a variable
 or show a default the code does not use. ``python -m receiver.config_docs`` rewrites them in a
 checkout (``--check``: exit 1 if either is stale, which a unit test also asserts);
 ``receiver config --example`` prints the example to stdout, for an installed package.
@@ -18,9 +20,17 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from receiver.variables import SECTIONS, VARIABLES, Variable
+from receiver.config import VARIABLES
+from receiver.variables import SECTIONS, Variable
 
-__all__ = ["ENV_EXAMPLE", "REFERENCE", "env_example", "fill_tables", "markdown_table"]
+__all__ = [
+    "ENV_EXAMPLE",
+    "REFERENCE",
+    "cli_environment_help",
+    "env_example",
+    "fill_tables",
+    "markdown_table",
+]
 
 _ROOT = Path(__file__).resolve().parents[1]
 #: The generated files, relative to the repository's root.
@@ -28,13 +38,16 @@ ENV_EXAMPLE = Path("infra/env.example")
 REFERENCE = Path("docs/configuration.md")
 
 _WIDTH = 92
+#: Where the descriptions start in ``receiver --help``'s list (after the longest name there).
+_HELP_COLUMN = 28
 _HEADER = """\
 receiver's environment: copy to infra/.env (docker compose) or /etc/receiver/env (systemd,
 mode 0640, owner root, group receiver). One VAR=value a line, no quotes, no `export`.
 Every variable receiver reads is here; commented-out lines show the default. Meanings in
 detail: docs/configuration.md. Walkthrough: docs/deploy.md. Once deployed, `receiver doctor`
 checks the whole setup and says what to fix.
-Generated from receiver/variables.py (python -m receiver.config_docs); edit it there."""
+Generated from the settings table, receiver/config.py (python -m receiver.config_docs):
+edit it there."""
 
 #: Read by infra/docker-compose.yml, not by receiver.
 _COMPOSE = (
@@ -108,7 +121,7 @@ def markdown_table(section: str) -> str:
     for variable in VARIABLES:
         if variable.section != section:
             continue
-        default = f"`{variable.default}`" if variable.default is not None else variable.unset
+        default = f"`{variable.default}`" if variable.default else variable.unset
         cell = f"{variable.meaning}. {variable.more}".strip()
         if "|" in cell:
             raise ValueError(f"{variable.name}: a table cell cannot hold '|'")
@@ -134,6 +147,31 @@ def fill_tables(markdown: str) -> str:
     )
 
 
+def cli_environment_help() -> str:
+    """The epilog of ``receiver --help``: the variables that have a ``brief``, with defaults."""
+    lines = ["configuration (environment):"]
+    for variable in VARIABLES:
+        if not variable.brief:
+            continue
+        brief = variable.brief
+        if variable.default:
+            brief += f" (default: {variable.default})"
+        lines += textwrap.wrap(
+            brief,
+            _WIDTH,
+            initial_indent=f"  {variable.name:<{_HELP_COLUMN - 2}}",
+            subsequent_indent=" " * _HELP_COLUMN,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    lines += [
+        "  full list: docs/configuration.md, or `receiver config --example`",
+        "",
+        "after deploying: `receiver doctor` checks everything and says what to fix",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _generated(root: Path) -> dict[Path, str]:
     reference = (root / REFERENCE).read_text(encoding="utf-8")
     return {ENV_EXAMPLE: env_example(), REFERENCE: fill_tables(reference)}
@@ -142,7 +180,7 @@ def _generated(root: Path) -> dict[Path, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m receiver.config_docs",
-        description=f"Write {ENV_EXAMPLE} and {REFERENCE}'s tables from receiver/variables.py.",
+        description=f"Write {ENV_EXAMPLE} and {REFERENCE}'s tables from receiver/config.py.",
     )
     parser.add_argument("--check", action="store_true", help="only say whether they are current")
     parser.add_argument("--root", type=Path, default=_ROOT, help="the repository's root")

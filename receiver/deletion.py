@@ -17,31 +17,27 @@ from __future__ import annotations
 
 import getpass
 import socket
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 import structlog
 
 from receiver import clock
-from receiver.bucket import delete_object
 from receiver.context import Context
 from receiver.errors import NotFoundError, ReceiverError
-from receiver.lifecycle import JobStatus
-from receiver.store.database import Row
+from receiver.store.archive_tasks import ArchiveTasks
+from receiver.store.assets import Assets
+from receiver.store.database import Connection
+from receiver.store.deletions import Deletion, Deletions
+from receiver.store.deliveries import Deliveries
+from receiver.store.events import Events
+from receiver.store.jobs import Jobs
+from receiver.store.notifications import Notifications
+from receiver.store.records import Asset, Job
 
 __all__ = ["Deleted", "JobNotSettled", "delete_job", "list_deletions", "operator"]
 
 log = structlog.get_logger(__name__)
-
-#: A job's rows in other tables, deleted before the job's own row (foreign keys).
-_DEPENDENTS = (
-    "delete_job_outbox",
-    "delete_job_notifications",
-    "delete_job_events",
-    "delete_job_deliveries",
-    "delete_job_upload_parts",
-    "delete_job_archive_task",
-    "delete_job_asset",
-)
 
 
 class JobNotSettled(ReceiverError):
@@ -75,64 +71,77 @@ def delete_job(ctx: Context, job_id: str, *, by: str, reason: str | None = None)
     """Delete job ``job_id``'s video and rows; raises :class:`~receiver.errors.NotFoundError`
     (naming an earlier deletion, if there was one) or :class:`JobNotSettled`."""
     with ctx.db.reading() as conn:
-        row = conn.fetch_one("get_job", id=job_id)
-        asset = conn.fetch_one("get_asset", job_id=job_id)
-        gone = conn.fetch_one("get_deletion", job_id=job_id) if row is None else None
-    if row is None:
+        job = Jobs(conn).get(job_id)
+        assets = Assets(conn).for_job(job_id)
+        gone = Deletions(conn).get(job_id) if job is None else None
+    if job is None:
         if gone is not None:
             raise NotFoundError(
-                f"job {job_id} was deleted already, at {gone['deleted_at']} by {gone['deleted_by']}"
+                f"job {job_id} was deleted already, at {clock.to_db(gone.deleted_at)} "
+                f"by {gone.deleted_by}"
             )
         raise NotFoundError(f"no job {job_id!r}")
-    status = JobStatus(row["status"])
+    status = job.status
     if not status.is_final:
         raise JobNotSettled(job_id, status.value)
-    uri = None
-    if asset is not None:
-        uri = f"s3://{asset['bucket']}/{asset['object_key']}"
-        if asset["bucket"] != ctx.store.bucket:
+    # Every file of the job goes (the audit names the first, as it named the only one).
+    asset = assets[0] if assets else None
+    uri = asset.uri if asset is not None else None
+    for stored in assets:
+        if stored.bucket != ctx.store.bucket:
             raise ReceiverError(
-                f"job {job_id}'s video is in bucket {asset['bucket']!r}, and this receiver "
+                f"job {job_id}'s video is in bucket {stored.bucket!r}, and this receiver "
                 f"uses {ctx.store.bucket!r} (RECEIVER_S3_BUCKET): delete it with that setting"
             )
-        delete_object(ctx.store, asset["object_key"])
+    for stored in assets:
+        ctx.store.delete(stored.object_key)
     with ctx.db.transaction() as conn:
-        for query in _DEPENDENTS:
-            conn.execute(query, job_id=job_id)
-        if not conn.execute("delete_job_row", id=job_id, status=status):
+        _delete_dependents(conn, job_id)
+        if not Jobs(conn).delete_settled(job_id, status=status):
             # Rolled back: `receiver retry` reopened it, say. Its video is gone already;
             # an archive that runs again stores it again.
             raise ReceiverError(f"job {job_id} changed while it was being deleted; try again")
-        conn.execute(
-            "insert_deletion",
-            **_audit(row, asset),
-            deleted_by=by,
-            reason=reason,
-            now=clock.to_db(clock.now()),
-        )
+        Deletions(conn).insert(_audit(job, asset, by=by, reason=reason, at=clock.now()))
     log.info("job.deleted", job_id=job_id, status=status, object=uri, by=by, reason=reason)
     return Deleted(job_id=job_id, status=status.value, object_uri=uri)
 
 
-def _audit(job: Row, asset: Row | None) -> dict[str, object]:
-    credits = job["credits_reserved"]
-    if credits is None:
-        credits = job["credits_estimated"]
-    return {
-        "job_id": job["id"],
-        "provider": job["provider"],
-        "task_id": job["task_id"],
-        "model": job["model"],
-        "status": job["status"],
-        "credits": credits,
-        "job_created_at": job["created_at"],
-        "object_uri": f"s3://{asset['bucket']}/{asset['object_key']}" if asset else None,
-        "size_bytes": asset["size_bytes"] if asset else None,
-        "sha256": asset["sha256"] if asset else None,
-    }
+def _delete_dependents(conn: Connection, job_id: str) -> None:
+    """The job's rows in other tables, before the job's own row (foreign keys)."""
+    Notifications(conn).delete_for_job(job_id)
+    Events(conn).delete_for_job(job_id)
+    Deliveries(conn).delete_for_job(job_id)
+    ArchiveTasks(conn).delete_for_job(job_id)
+    Assets(conn).delete_for_job(job_id)
+
+
+def _audit(job: Job, asset: Asset | None, *, by: str, reason: str | None, at: datetime) -> Deletion:
+    return Deletion(
+        job_id=job.id,
+        provider=job.provider,
+        task_id=job.task_id,
+        model=job.model,
+        status=job.status.value,
+        credits=job.credits_reserved if job.credits_reserved is not None else job.credits_estimated,
+        job_created_at=job.created_at,
+        object_uri=asset.uri if asset else None,
+        size_bytes=asset.size_bytes if asset else None,
+        sha256=asset.sha256 if asset else None,
+        deleted_by=by,
+        reason=reason,
+        deleted_at=at,
+    )
 
 
 def list_deletions(ctx: Context, *, limit: int = 100) -> list[dict[str, object]]:
-    """The audit of deletions, newest first."""
+    """The audit of deletions, newest first, as the table has them (times as stored)."""
     with ctx.db.reading() as conn:
-        return [dict(row) for row in conn.fetch_all("list_deletions", limit=limit)]
+        found = Deletions(conn).newest(limit=limit)
+    return [
+        {
+            **asdict(deletion),
+            "job_created_at": clock.to_db(deletion.job_created_at),
+            "deleted_at": clock.to_db(deletion.deleted_at),
+        }
+        for deletion in found
+    ]

@@ -8,11 +8,13 @@ import structlog
 
 from receiver import clock
 from receiver.context import Context
+from receiver.errors import NotFoundError
 from receiver.lifecycle import DeliveryOutcome
 from receiver.store.database import Database
+from receiver.store.deliveries import Deliveries, StoredDelivery
 from receiver.store.records import Delivery
 
-__all__ = ["PURGE_BATCH", "list_deliveries", "purge_rejected"]
+__all__ = ["PURGE_BATCH", "StoredDelivery", "get_delivery", "list_deliveries", "purge_rejected"]
 
 log = structlog.get_logger(__name__)
 
@@ -29,19 +31,18 @@ def list_deliveries(
     limit: int = 100,
 ) -> list[Delivery]:
     """Newest first. Raises ``ValueError`` for an outcome that does not exist."""
-    if outcome is not None:
-        DeliveryOutcome(outcome)
-    start = clock.to_db(clock.now() - since) if since is not None else None
+    wanted = DeliveryOutcome(outcome) if outcome is not None else None
+    start = clock.now() - since if since is not None else None
     with ctx.db.reading() as conn:
-        rows = conn.fetch_all(
-            "list_deliveries",
-            job_id=job_id,
-            outcome=outcome,
-            task_id=None,
-            since=start,
-            limit=limit,
-        )
-    return [Delivery.from_row(row) for row in rows]
+        return Deliveries(conn).newest(job_id=job_id, outcome=wanted, since=start, limit=limit)
+
+
+def get_delivery(ctx: Context, delivery_id: str) -> StoredDelivery:
+    with ctx.db.reading() as conn:
+        stored = Deliveries(conn).get(delivery_id)
+    if stored is None:
+        raise NotFoundError(f"no delivery {delivery_id!r}")
+    return stored
 
 
 def purge_rejected(
@@ -54,17 +55,18 @@ def purge_rejected(
     to keep a callback waiting (docs/security.md has the measured hold); then the space is
     given back to the file system where the engine needs telling (SQLite).
     """
-    before = clock.to_db(clock.now() - timedelta(seconds=retention))
+    before = clock.now() - timedelta(seconds=retention)
     if keep is not None:
         with db.reading() as conn:
-            row = conn.fetch_one("rejected_kept_from", keep=keep)
-        if row is not None:
-            # Everything received at or before the (keep+1)-th newest goes.
-            before = max(before, _just_after(row["received_at"]))
+            kept_from = Deliveries(conn).rejected_kept_from(keep)
+        if kept_from is not None:
+            # Everything received at or before the (keep+1)-th newest goes (times are
+            # stored to the microsecond).
+            before = max(before, kept_from + timedelta(microseconds=1))
     purged = 0
     while True:
         with db.transaction() as conn:
-            gone = conn.execute("purge_rejected_deliveries", before=before, limit=batch)
+            gone = Deliveries(conn).purge_rejected(before=before, limit=batch)
         purged += gone
         if gone < batch:
             break
@@ -72,8 +74,3 @@ def purge_rejected(
         db.reclaim_space()
         log.info("deliveries.purged", rejected=purged)
     return purged
-
-
-def _just_after(timestamp: str) -> str:
-    """The smallest stored timestamp after ``timestamp`` (they are fixed-width text)."""
-    return clock.to_db(clock.from_db(timestamp) + timedelta(microseconds=1))

@@ -1,7 +1,8 @@
 """The event log: every change of a job, appended in the same transaction as the change.
 
 Event types are stable names (``job.submitted``, ``job.processing``, ``job.completed``,
-``job.failed``, ``job.cancelled``, ``job.attention``, ``asset.stored``, ``job.expired``);
+``job.failed``, ``job.cancelled``, ``job.attention``, ``result.stored`` (one result of
+several), ``asset.stored`` (every result of the job), ``job.expired``);
 because they are written with the change they describe, a reader of the log never sees a
 change without its event or an event without its change.
 """
@@ -13,6 +14,8 @@ from typing import Any
 
 from receiver import clock
 from receiver.store.database import Connection
+from receiver.store.events import Events
+from receiver.store.notifications import Notifications
 from receiver.store.records import Event
 
 __all__ = ["FINAL_EVENTS", "after", "append", "for_job"]
@@ -32,22 +35,18 @@ def append(conn: Connection, job_id: str, type: str, *, at: str | None = None, *
     """Append an event; ``at``: its time as stored, when the caller has it at hand."""
     now = at or clock.to_db(clock.now())
     if type not in FINAL_EVENTS:
-        conn.execute("insert_event", job_id=job_id, type=type, data=_ENCODER.encode(data), now=now)
+        Events(conn).insert(job_id, type, data=_ENCODER.encode(data), now=now)
         return
-    row = conn.fetch_one(
-        "insert_final_event", job_id=job_id, type=type, data=_ENCODER.encode(data), now=now
-    )
-    assert row is not None
-    conn.execute("insert_outbox", seq=row["seq"], job_id=job_id, type=type, now=now)
+    seq = Events(conn).insert_numbered(job_id, type, data=_ENCODER.encode(data), now=now)
+    Notifications(conn).add_to_outbox(event_seq=seq, job_id=job_id, type=type, now=now)
 
 
 def for_job(conn: Connection, job_id: str) -> list[Event]:
-    return [Event.from_row(row) for row in conn.fetch_all("list_job_events", job_id=job_id)]
+    return Events(conn).for_job(job_id)
 
 
 def after(
     conn: Connection, seq: int, *, job_id: str | None = None, limit: int = 200
 ) -> list[Event]:
     """Events with a sequence number above ``seq``, oldest first."""
-    rows = conn.fetch_all("events_after", after=seq, job_id=job_id, limit=limit)
-    return [Event.from_row(row) for row in rows]
+    return Events(conn).after(seq, job_id=job_id, limit=limit)

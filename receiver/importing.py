@@ -18,6 +18,8 @@ import structlog
 from receiver import clock, events
 from receiver.context import Context
 from receiver.intake import IncomingDelivery, IntakeResult, ingest_in, log_result
+from receiver.store.archive_tasks import ArchiveTasks
+from receiver.store.jobs import Jobs
 
 __all__ = ["Imported", "import_task"]
 
@@ -49,29 +51,27 @@ def import_task(ctx: Context, task_id: str, *, provider_name: str = "evolink") -
         provider=provider.name, body=json.dumps(dict(snapshot.raw)).encode(), source="import"
     )
     with ctx.db.transaction() as conn:
-        created = bool(
-            conn.execute(
-                "import_job",
-                id=clock.new_id("job"),
-                provider=provider.name,
-                model=snapshot.model or "unknown",
-                prompt=f"(imported: task {snapshot.task_id})",
-                # "external": an unbound callback URL may report on it (receiver callback-url).
-                params=json.dumps({"external": True, "imported": True}),
-                task_id=snapshot.task_id,
-                credits_reserved=snapshot.credits_reserved,
-                created_at=clock.to_db(created_at),
-                now=clock.to_db(now),
-            )
+        jobs = Jobs(conn)
+        created = jobs.import_task(
+            clock.new_id("job"),
+            provider=provider.name,
+            model=snapshot.model or "unknown",
+            prompt=f"(imported: task {snapshot.task_id})",
+            # "external": an unbound callback URL may report on it (receiver callback-url).
+            params={"external": True, "imported": True},
+            task_id=snapshot.task_id,
+            credits_reserved=snapshot.credits_reserved,
+            created_at=created_at,
+            now=now,
         )
-        row = conn.fetch_one("get_job_by_task", provider=provider.name, task_id=snapshot.task_id)
-        assert row is not None
-        job_id = str(row["id"])
+        known = jobs.task_job(provider.name, snapshot.task_id)
+        assert known is not None
+        job_id = known.id
         if created:
             events.append(conn, job_id, "job.imported", task_id=snapshot.task_id)
         result: IntakeResult = ingest_in(conn, job_id, snapshot, delivery)
-        job = conn.fetch_one("get_job", id=job_id)
-        task = conn.fetch_one("get_archive_task", job_id=job_id)
+        job = jobs.get(job_id)
+        queued = [t for t in ArchiveTasks(conn).for_job(job_id) if t.state == "queued"]
     log_result(result, delivery)
     assert job is not None
     log.info("job.imported", job_id=job_id, task_id=snapshot.task_id, created=created)
@@ -79,8 +79,9 @@ def import_task(ctx: Context, task_id: str, *, provider_name: str = "evolink") -
         task_id=snapshot.task_id,
         job_id=job_id,
         created=created,
-        status=job["status"],
+        status=job.status.value,
         provider_status=snapshot.raw_status,
-        archive_deadline=task["deadline_at"] if task and task["state"] == "queued" else None,
+        # The most urgent of its results' deadlines.
+        archive_deadline=clock.to_db(min(t.deadline_at for t in queued)) if queued else None,
         outcome=result.outcome.value,
     )

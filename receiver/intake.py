@@ -14,17 +14,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import orjson
 import structlog
 
-from receiver import clock, events, metrics
-from receiver.archive.deadlines import LINK_LIFETIME, link_deadline
+from receiver import clock, events, media, metrics
+from receiver.deadlines import link_deadline, link_lifetime_for
 from receiver.errors import TokenError, TokenExpired
 from receiver.lifecycle import DeliveryOutcome, JobStatus, decide
-from receiver.providers.base import Provider, TaskSnapshot, TaskStatus
+from receiver.providers.base import Provider, TaskResult, TaskSnapshot, TaskStatus
+from receiver.store.archive_tasks import ArchiveTasks
 from receiver.store.database import Connection, Database
+from receiver.store.deliveries import Deliveries
+from receiver.store.jobs import Jobs, JobState
+from receiver.store.records import Stamp
 from receiver.tokens import CallbackSigner
 
 __all__ = [
@@ -44,6 +47,8 @@ log = structlog.get_logger(__name__)
 
 #: A task creation time further back than this is not believed (a clock gone wrong).
 _TRUSTED_SKEW_PAST = timedelta(hours=48)
+#: The most of a task's ``result_data`` kept with its job (JSON characters).
+RESULT_DATA_KEEP_CHARS = 64 * 1024
 #: Bodies are kept in the delivery log up to this size.
 BODY_KEEP_BYTES = 64 * 1024
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
@@ -54,19 +59,6 @@ _CAS_ATTEMPTS = 5
 _DIGEST_HEADERS = ("user-agent", "content-type", "content-length", "x-forwarded-for")
 _DIGEST_VALUE_CHARS = 64
 _REASON_KEEP_CHARS = 200
-
-
-@dataclass(frozen=True, slots=True)
-class _JobState:
-    """The little of a job that a delivery is judged against (read on every callback)."""
-
-    id: str
-    status: JobStatus
-    task_id: str | None
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> _JobState:
-        return cls(row["id"], JobStatus(row["status"]), row["task_id"])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,13 +231,13 @@ def _adopt_external_job(
     bound URL may move; a rejection when the URL has adopted its share of jobs today.
     """
     snapshot, label = verdict.snapshot, verdict.label
-    row = conn.fetch_one("get_job_by_task", provider=provider, task_id=snapshot.task_id)
-    if row is None:
+    jobs = Jobs(conn)
+    job = jobs.task_job(provider, snapshot.task_id)
+    if job is None:
         now = clock.now()
         if limit is not None:
-            since = clock.to_db(now - timedelta(hours=24))
-            found = conn.fetch_one("count_adoptions", adopted_via=verdict.adopter, since=since)
-            if found is not None and found["n"] >= limit:
+            since = now - timedelta(hours=24)
+            if jobs.count_adoptions(verdict.adopter, since=since) >= limit:
                 return Rejection(
                     reason="adoption_limit",
                     status_code=429,
@@ -253,22 +245,19 @@ def _adopt_external_job(
                     "(RECEIVER_ADOPT_LIMIT); hand out another URL or raise the limit",
                     authenticated=True,
                 )
-        conn.execute(
-            "adopt_external_job",
-            id=clock.new_id("job"),
+        jobs.adopt_external(
+            clock.new_id("job"),
             provider=provider,
             model=snapshot.model or "unknown",
             prompt=f"(submitted elsewhere{f': {label}' if label else ''})",
-            params=json.dumps({"external": True, "label": label}),
+            params={"external": True, "label": label},
             task_id=snapshot.task_id,
-            now=clock.to_db(now),
             adopted_via=verdict.adopter,
+            now=now,
         )
-        row = conn.fetch_one("get_job_by_task", provider=provider, task_id=snapshot.task_id)
-    assert row is not None
-    if not json.loads(row["params"]).get("external"):
-        return None
-    return str(row["id"])
+        job = jobs.task_job(provider, snapshot.task_id)
+    assert job is not None
+    return job.id if job.external else None
 
 
 def ingest(
@@ -295,8 +284,9 @@ def ingest_in(
     confirm: bool = False,
 ) -> IntakeResult:
     """:func:`ingest` inside the caller's transaction."""
-    row = conn.fetch_one("get_job_state", id=job_id)
-    if row is None:
+    jobs = Jobs(conn)
+    job = jobs.state(job_id)
+    if job is None:
         # The job id is kept: a replay can succeed once the job exists (a restored backup).
         return _record(
             conn,
@@ -307,7 +297,6 @@ def ingest_in(
             snapshot=snapshot,
             reason="unknown_job: no such job",
         )
-    job = _JobState.from_row(row)
     if job.task_id is not None and job.task_id != snapshot.task_id:
         return _record(
             conn,
@@ -318,7 +307,7 @@ def ingest_in(
             snapshot=snapshot,
             reason="task_mismatch: the body's task id is not this job's",
         )
-    return _apply(conn, job, snapshot, delivery, confirm=confirm)
+    return _apply(conn, jobs, job, snapshot, delivery, confirm=confirm)
 
 
 def reject(
@@ -370,13 +359,16 @@ def log_result(result: IntakeResult, delivery: IncomingDelivery) -> None:
 
 def _apply(
     conn: Connection,
-    job: _JobState,
+    jobs: Jobs,
+    job: JobState,
     snapshot: TaskSnapshot,
     delivery: IncomingDelivery,
     *,
     confirm: bool,
 ) -> IntakeResult:
-    now = clock.to_db(clock.now())
+    moment = clock.now()
+    # Formatted once: every write of this delivery stores the same text.
+    now = clock.to_db(moment)
     for _ in range(_CAS_ATTEMPTS):
         transition = decide(job.status, snapshot.status)
         if transition.to is None:
@@ -384,10 +376,10 @@ def _apply(
         if job.task_id is None:
             # Set apart: writing the column at all rewrites its unique index entry, and
             # nearly every job has its task id from submission.
-            conn.execute("set_job_task_id", id=job.id, task_id=snapshot.task_id)
-        changed = conn.execute(
-            "advance_job",
-            id=job.id,
+            jobs.set_task_id(job.id, snapshot.task_id)
+        if jobs.advance(
+            job.id,
+            from_status=job.status,
             to=transition.to,
             provider_status=snapshot.raw_status,
             progress=snapshot.progress,
@@ -395,14 +387,12 @@ def _apply(
             error_message=snapshot.error_message,
             finished_at=now if snapshot.status.is_terminal else None,
             now=now,
-            **{"from": job.status},
-        )
-        if changed:
+        ):
             break
         # Someone moved the job between our read and our write: decide again on the news.
-        row = conn.fetch_one("get_job_state", id=job.id)
-        assert row is not None
-        job = _JobState.from_row(row)
+        moved = jobs.state(job.id)
+        assert moved is not None
+        job = moved
     else:  # pragma: no cover - only reachable under pathological contention
         transition = decide(job.status, snapshot.status)
 
@@ -419,16 +409,25 @@ def _apply(
             error_message=snapshot.error_message,
         )
         if transition.to == JobStatus.COMPLETED:
-            _enqueue_archive(conn, job.id, snapshot, delivery.received_at, now, confirm=confirm)
+            _enqueue_archive(
+                conn,
+                jobs,
+                job.id,
+                snapshot,
+                received_at=delivery.received_at,
+                moment=moment,
+                now=now,
+                confirm=confirm,
+            )
     elif (
         snapshot.status == TaskStatus.COMPLETED and transition.outcome == DeliveryOutcome.DUPLICATE
     ):
         # The video is wanted again while its archive had given up: start it over.
-        if conn.execute("requeue_failed_archive", job_id=job.id, now=now):
+        if ArchiveTasks(conn).requeue_failed(job.id, now=now):
             events.append(conn, job.id, "archive.requeued", at=now, source=delivery.source)
     elif snapshot.status == TaskStatus.UNKNOWN:
         attention = f"the provider reported an unknown status {snapshot.raw_status!r}"
-        conn.execute("flag_job", id=job.id, attention=attention, now=now)
+        jobs.flag(job.id, attention, now=moment)
         events.append(
             conn, job.id, "job.attention", at=now, reason=attention, source=delivery.source
         )
@@ -446,39 +445,69 @@ def _apply(
 
 def _enqueue_archive(
     conn: Connection,
+    jobs: Jobs,
     job_id: str,
     snapshot: TaskSnapshot,
-    received_at: datetime,
-    now: str,
     *,
+    received_at: datetime,
+    moment: datetime,
+    now: Stamp,
     confirm: bool,
 ) -> None:
-    if not snapshot.video_urls and not confirm:
+    """Queue one archive per result of the completed task (its ``results``, then the media
+    of its ``result_data``), and keep what else ``result_data`` holds with the job."""
+    if snapshot.result_data is not None:
+        jobs.set_result_data(job_id, _result_data_text(snapshot.result_data), now=now)
+    if not snapshot.results and not confirm:
+        if snapshot.result_data is not None:
+            # A task that makes no file (an element, a persona, a voice): what it returned
+            # is recorded, and that is all there is to keep.
+            if jobs.mark_stored(job_id, now=moment):
+                events.append(conn, job_id, "asset.stored", at=now, assets=[])
+            return
         attention = "the provider reported the task completed but gave no video URL"
-        conn.execute("flag_job", id=job_id, attention=attention, now=now)
+        jobs.flag(job_id, attention, now=moment)
         events.append(conn, job_id, "job.attention", at=now, reason=attention)
         return
-    # The link dies 24 h after generation unless the URL says otherwise. Neither provider
-    # says when generation ended; the task's creation comes shortly before (so the deadline
-    # errs early, on the safe side), and the callback's arrival after it, possibly hours
-    # after for a callback recovered by the watchdog or replayed.
+    # The links die a lifetime after generation (the task's word, else its model's: 24 h for
+    # most) unless a URL says earlier. Neither provider says when generation ended; the
+    # task's creation comes shortly before (so the deadline errs early, on the safe side),
+    # and the callback's arrival after it, possibly hours after for a callback recovered by
+    # the watchdog or replayed.
     generated = received_at
     created = snapshot.created_at
     if created is not None and received_at - _TRUSTED_SKEW_PAST <= created <= received_at:
         generated = created
-    conn.execute(
-        "enqueue_archive",
-        job_id=job_id,
-        # With confirmation the worker asks the provider for the URL; this one is a hint.
-        source_url=snapshot.video_urls[0] if snapshot.video_urls else "",
-        confirm_first=int(confirm),
-        deadline_at=clock.to_db(
-            link_deadline(snapshot.video_urls[0], generated)
-            if snapshot.video_urls
-            else generated + LINK_LIFETIME
-        ),
-        now=now,
-    )
+    lifetime = snapshot.link_lifetime or link_lifetime_for(snapshot.model)
+    # With confirmation the worker asks the provider for the URLs; these are hints (and with
+    # none, one result is queued, the provider's answer adding any others).
+    results = snapshot.results or (TaskResult(url=""),)
+    tasks = ArchiveTasks(conn)
+    for index, result in enumerate(results):
+        kind = media.kind_for(result.url, result.kind)
+        tasks.enqueue(
+            job_id,
+            index,
+            result_count=len(results),
+            media_kind=kind,
+            extension=media.extension_for(result.url, kind),
+            source_url=result.url,
+            confirm_first=confirm,
+            deadline_at=(
+                link_deadline(result.url, generated, lifetime)
+                if result.url
+                else generated + lifetime
+            ),
+            now=now,
+        )
+
+
+def _result_data_text(result_data: object) -> str:
+    """``result_data`` (without its media) as the JSON kept with the job, within bounds."""
+    text = json.dumps(result_data, ensure_ascii=True, separators=(",", ":"), default=str)
+    if len(text) > RESULT_DATA_KEEP_CHARS:
+        return json.dumps({"omitted": f"result_data of {len(text)} characters"})
+    return text
 
 
 def _record(
@@ -495,10 +524,10 @@ def _record(
     """Write the delivery down: ``whole`` (headers and body, for replays), or for a request
     anyone could have sent, a summary of a fixed, small size whatever it sent."""
     delivery_id = clock.new_id("dlv")
+    deliveries = Deliveries(conn)
     if not whole:
-        conn.execute(
-            "insert_delivery",
-            id=delivery_id,
+        deliveries.insert(
+            delivery_id,
             provider=delivery.provider,
             source=delivery.source,
             job_id=None,
@@ -515,9 +544,8 @@ def _record(
         return IntakeResult(
             delivery_id=delivery_id, outcome=outcome, status_code=status_code, reason=reason
         )
-    conn.execute(
-        "insert_delivery",
-        id=delivery_id,
+    deliveries.insert(
+        delivery_id,
         provider=delivery.provider,
         source=delivery.source,
         job_id=job_id,

@@ -9,7 +9,6 @@ two identical submissions racing each other one makes the job and the other find
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +26,10 @@ from receiver.errors import (
 )
 from receiver.lifecycle import JobStatus
 from receiver.providers.base import JobRequest, Provider, TaskSnapshot
-from receiver.store.database import Connection, Row
+from receiver.store.assets import Assets
+from receiver.store.database import Connection
+from receiver.store.deliveries import Deliveries
+from receiver.store.jobs import FlaggedJob, Jobs
 from receiver.store.records import Asset, Delivery, Event, Job
 from receiver.submission import cost, idempotency
 from receiver.submission.budget import check_budget
@@ -62,7 +64,10 @@ class JobSummary:
 @dataclass(frozen=True, kw_only=True)
 class JobDetails:
     job: Job
+    #: The first stored file (the only one of most jobs); every one is in ``assets``.
     asset: Asset | None
+    #: Every stored file, in the order of the task's results.
+    assets: list[Asset] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
@@ -144,7 +149,7 @@ def submit(
             f"would be {len(callback_url)} characters; the provider accepts at most "
             f"{provider.callback_url_limit} (shorten RECEIVER_PUBLIC_URL)",
         )
-    now = clock.to_db(clock.now())
+    now = clock.now()
     earlier: Claim | None = None
     with ctx.db.transaction() as conn:
         # The key first: a replay must not be refused by the budget it already spent.
@@ -153,7 +158,7 @@ def submit(
         if earlier is None:
             check_budget(conn, limit=ctx.settings.max_credits_per_day, cost=credits)
             _insert_job(conn, job_id, provider.name, request, image=image, now=now)
-            conn.execute("set_job_credits_estimated", id=job_id, credits=credits)
+            Jobs(conn).set_credits_estimated(job_id, credits)
     if earlier is not None:
         assert key is not None
         return replayed(ctx, earlier, key)
@@ -167,12 +172,8 @@ def submit(
         message = exc.message if isinstance(exc, ReceiverError) else repr(exc)
         code = exc.code if isinstance(exc, ProviderError) else None
         with ctx.db.transaction() as conn:
-            conn.execute(
-                "mark_job_submit_failed",
-                id=job_id,
-                error_code=code,
-                error_message=message,
-                now=clock.to_db(clock.now()),
+            Jobs(conn).mark_submit_failed(
+                job_id, error_code=code, error_message=message, now=clock.now()
             )
             events.append(conn, job_id, "job.submit_failed", error=message)
             if key is not None and idempotency.definitely_not_created(exc):
@@ -181,15 +182,14 @@ def submit(
         bound.error("job.submit_failed", error=message)
         raise
     with ctx.db.transaction() as conn:
-        conn.execute(
-            "mark_job_submitted",
-            id=job_id,
+        Jobs(conn).mark_submitted(
+            job_id,
             task_id=snapshot.task_id,
             provider_status=snapshot.raw_status,
             estimated_seconds=snapshot.estimated_seconds,
             credits_reserved=snapshot.credits_reserved,
-            check_after=clock.to_db(callback_due(snapshot)),
-            now=clock.to_db(clock.now()),
+            check_after=callback_due(snapshot),
+            now=clock.now(),
         )
         events.append(
             conn,
@@ -209,15 +209,15 @@ def _insert_job(
     request: JobRequest,
     *,
     image: StagedImage | None,
-    now: str,
+    now: datetime,
 ) -> None:
-    conn.execute(
-        "insert_job",
-        id=job_id,
+    assert request.model is not None  # the provider's validate() fills it in
+    Jobs(conn).insert(
+        job_id,
         provider=provider,
         model=request.model,
         prompt=request.prompt,
-        params=json.dumps(_recorded_params(request, image)),
+        params=_recorded_params(request, image),
         status=JobStatus.SUBMITTING,
         now=now,
     )
@@ -274,18 +274,17 @@ def callback_due(snapshot: TaskSnapshot) -> datetime:
 
 def get_job(ctx: Context, job_id: str) -> JobDetails:
     with ctx.db.reading() as conn:
-        row = conn.fetch_one("get_job", id=job_id)
-        if row is None:
+        job = Jobs(conn).get(job_id)
+        if job is None:
             raise NotFoundError(f"no job {job_id!r}")
-        asset_row = conn.fetch_one("get_asset", job_id=job_id)
-        deliveries = conn.fetch_all("list_job_deliveries", job_id=job_id)
-        job_events = events.for_job(conn, job_id)
-    return JobDetails(
-        job=Job.from_row(row),
-        asset=Asset.from_row(asset_row) if asset_row else None,
-        deliveries=[Delivery.from_row(d) for d in deliveries],
-        events=job_events,
-    )
+        assets = Assets(conn).for_job(job_id)
+        return JobDetails(
+            job=job,
+            asset=assets[0] if assets else None,
+            assets=assets,
+            deliveries=Deliveries(conn).for_job(job_id),
+            events=events.for_job(conn, job_id),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,31 +302,31 @@ STUCK_SUBMISSION = timedelta(minutes=10)
 def needs_attention(ctx: Context, *, limit: int = 200) -> Attention:
     now = clock.now()
     with ctx.db.reading() as conn:
-        rows = conn.fetch_all(
-            "needs_attention",
-            overdue_before=clock.to_db(now - timedelta(seconds=ctx.settings.watchdog_grace)),
-            stuck_before=clock.to_db(now - STUCK_SUBMISSION),
+        flagged = Jobs(conn).needs_attention(
+            overdue_before=now - timedelta(seconds=ctx.settings.watchdog_grace),
+            stuck_before=now - STUCK_SUBMISSION,
             limit=limit,
         )
-        rejected = conn.fetch_all(
-            "suspicious_rejections", limit=limit, since=clock.to_db(now - timedelta(days=7))
+        rejected = Deliveries(conn).suspicious_rejections(
+            since=now - timedelta(days=7), limit=limit
         )
     return Attention(
-        jobs=[(Job.from_row(row), _attention_reason(row)) for row in rows],
-        rejections=[Delivery.from_row(row) for row in rejected],
+        jobs=[(entry.job, _attention_reason(entry)) for entry in flagged],
+        rejections=rejected,
     )
 
 
-def _attention_reason(row: Row) -> str:
-    if row["attention"]:
-        return str(row["attention"])
-    if row["archive_state"] in {"failed", "expired"}:
-        return f"archive {row['archive_state']}: {row['archive_error']}"
-    if row["status"] == JobStatus.SUBMITTING:
+def _attention_reason(entry: FlaggedJob) -> str:
+    job = entry.job
+    if job.attention:
+        return job.attention
+    if entry.archive_state in {"failed", "expired"}:
+        return f"archive {entry.archive_state}: {entry.archive_error}"
+    if job.status == JobStatus.SUBMITTING:
         return "the submission never got the provider's answer (interrupted?)"
-    return (
-        f"the callback is overdue (the watchdog is asking the provider since {row['check_after']})"
-    )
+    # As stored: the same text the database holds.
+    since = clock.to_db(job.check_after) if job.check_after is not None else None
+    return f"the callback is overdue (the watchdog is asking the provider since {since})"
 
 
 def list_jobs(
@@ -343,15 +342,8 @@ def list_jobs(
     if status is not None:
         JobStatus(status)  # a clear ValueError for a status that does not exist
     with ctx.db.reading() as conn:
-        rows = conn.fetch_all(
-            "list_jobs",
-            status=status,
-            model=model,
-            limit=limit,
-            before=before,
-            since=clock.to_db(since) if since else None,
-        )
-    return [JobSummary(job=Job.from_row(row), asset=_joined_asset(row)) for row in rows]
+        found = Jobs(conn).page(status=status, model=model, since=since, before=before, limit=limit)
+    return [JobSummary(job=entry.job, asset=entry.asset) for entry in found]
 
 
 def count_jobs(
@@ -363,36 +355,4 @@ def count_jobs(
 ) -> int:
     """How many jobs :func:`list_jobs` shows with these filters, over all its pages."""
     with ctx.db.reading() as conn:
-        row = conn.fetch_one(
-            "count_jobs",
-            status=status,
-            model=model,
-            since=clock.to_db(since) if since else None,
-        )
-    return int(row["n"]) if row else 0
-
-
-def _joined_asset(row: Row) -> Asset | None:
-    if row["asset_object_key"] is None:
-        return None
-    return Asset.from_row(
-        {
-            "job_id": row["id"],
-            **{
-                name: row[f"asset_{name}"]
-                for name in (
-                    "bucket",
-                    "object_key",
-                    "size_bytes",
-                    "sha256",
-                    "content_type",
-                    "etag",
-                    "stored_at",
-                    "duration_seconds",
-                    "width",
-                    "height",
-                    "codec",
-                )
-            },
-        }
-    )
+        return Jobs(conn).count(status=status, model=model, since=since)

@@ -15,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from receiver import clock
+from receiver.store.archive_tasks import ArchiveTasks
 from receiver.store.database import Database
 
 __all__ = [
@@ -90,21 +91,20 @@ class _QueueCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._db.reading() as conn:
-            row = conn.fetch_one("archive_queue_state")
-        assert row is not None
+            queue = ArchiveTasks(conn).queue_state()
         depth = GaugeMetricFamily(
             "receiver_archive_queue_depth", "Archive tasks waiting or running.", labels=["state"]
         )
-        depth.add_metric(["queued"], row["queued"] or 0)
-        depth.add_metric(["running"], row["running"] or 0)
+        depth.add_metric(["queued"], queue.queued)
+        depth.add_metric(["running"], queue.running)
         yield depth
         margin = GaugeMetricFamily(
             "receiver_archive_min_deadline_margin_seconds",
             "Seconds left before the most urgent unfinished archive's link expires "
             "(absent when nothing is waiting).",
         )
-        if row["earliest_deadline"] is not None:
-            seconds = (clock.from_db(row["earliest_deadline"]) - clock.now()).total_seconds()
+        if queue.earliest_deadline is not None:
+            seconds = (queue.earliest_deadline - clock.now()).total_seconds()
             margin.add_metric([], seconds)
         yield margin
 

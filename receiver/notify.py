@@ -37,11 +37,15 @@ import structlog
 from standardwebhooks.webhooks import Webhook
 
 from receiver import clock, metrics, presenters
-from receiver.archive.fetch import FetchPolicy, check_url, guarded_client
 from receiver.config import Settings
 from receiver.errors import FetchError
+from receiver.guarded_http import FetchPolicy, check_url, guarded_client
+from receiver.store.assets import Assets
 from receiver.store.database import Connection, Database
-from receiver.store.records import Asset, Event, Job
+from receiver.store.events import Events
+from receiver.store.jobs import Jobs
+from receiver.store.notifications import Notification, Notifications
+from receiver.store.records import Event
 
 __all__ = ["RETRY_WINDOW", "Notifier", "drop_stale"]
 
@@ -83,7 +87,7 @@ class Notifier:
         if not self._synced:
             with self._db.transaction() as conn:
                 for url in self._settings.notify_urls:
-                    conn.execute("add_subscription", url=url, now=clock.to_db(clock.now()))
+                    Notifications(conn).subscribe(url, now=clock.now())
             self._synced = True
         drop_stale(self._db)
         while self._fan_out():
@@ -97,21 +101,20 @@ class Notifier:
 
     def _fan_out(self) -> bool:
         """One batch of outbox entries made into notifications; False when none was left."""
-        now = clock.to_db(clock.now())
+        now = clock.now()
         with self._db.transaction() as conn:
-            entries = conn.fetch_all("take_outbox", limit=_BATCH)
-            disabled = {r["url"] for r in conn.fetch_all("disabled_subscriptions")}
+            notifications = Notifications(conn)
+            entries = notifications.take_outbox(_BATCH)
+            disabled = notifications.disabled_urls()
             urls = [url for url in self._settings.notify_urls if url not in disabled]
             for entry in entries:
-                row = conn.fetch_one("get_event", seq=entry["event_seq"])
-                if row is None:  # its job was deleted meanwhile
-                    conn.execute("delete_outbox", seq=entry["event_seq"])
+                event = Events(conn).get(entry.event_seq)
+                if event is None:  # its job was deleted meanwhile
+                    notifications.remove_from_outbox(entry.event_seq)
                     continue
-                event = Event.from_row(row)
                 payload = json.dumps(_payload(conn, event))
                 for url in urls:
-                    conn.execute(
-                        "insert_notification",
+                    notifications.insert(
                         id=clock.new_id("msg"),
                         url=url,
                         event_seq=event.seq,
@@ -120,39 +123,40 @@ class Notifier:
                         payload=payload,
                         now=now,
                     )
-                conn.execute("delete_outbox", seq=entry["event_seq"])
+                notifications.remove_from_outbox(entry.event_seq)
         return len(entries) == _BATCH
 
     def _deliver_due(self) -> int:
         now = clock.now()
         with self._db.transaction() as conn:
-            due = conn.fetch_all(
-                "claim_notifications",
+            due = Notifications(conn).claim_due(
                 owner=self._owner,
-                claim_until=clock.to_db(now + _claim_length(_BATCH)),
-                now=clock.to_db(now),
+                claim_until=now + _claim_length(_BATCH),
+                now=now,
                 limit=_BATCH,
             )
-        for row in due:
-            attempt = self._send(row)
-            self._record(row, attempt)
+        for notification in due:
+            attempt = self._send(notification)
+            self._record(notification, attempt)
         return len(due)
 
-    def _send(self, row: dict[str, Any]) -> _Attempt:
+    def _send(self, notification: Notification) -> _Attempt:
         assert self._webhook is not None
         try:
-            check_url(row["url"], self._policy)
+            check_url(notification.url, self._policy)
         except FetchError as exc:
             return _Attempt("failed", None, exc.message)
         now = clock.now()
         headers = {
             "content-type": "application/json",
-            "webhook-id": row["id"],
+            "webhook-id": notification.id,
             "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": self._webhook.sign(row["id"], now, row["payload"]),
+            "webhook-signature": self._webhook.sign(notification.id, now, notification.payload),
         }
         try:
-            response = self._http.post(row["url"], content=row["payload"], headers=headers)
+            response = self._http.post(
+                notification.url, content=notification.payload, headers=headers
+            )
         except FetchError as exc:
             # Refused by the address guard at connection time.
             return _Attempt("failed" if exc.permanent else "pending", None, exc.message)
@@ -169,55 +173,52 @@ class Notifier:
             retry_after=_retry_after(response),
         )
 
-    def _record(self, row: dict[str, Any], attempt: _Attempt) -> None:
+    def _record(self, notification: Notification, attempt: _Attempt) -> None:
         now = clock.now()
         state = attempt.state
-        delay = attempt.retry_after or _backoff(row["attempts"] + 1)
+        delay = attempt.retry_after or _backoff(notification.attempts + 1)
         next_at = now + timedelta(seconds=delay)
-        if state == "pending" and next_at > clock.from_db(row["created_at"]) + RETRY_WINDOW:
+        if state == "pending" and next_at > notification.created_at + RETRY_WINDOW:
             state = "failed"
         with self._db.transaction() as conn:
-            conn.execute(
-                "notification_attempted",
-                id=row["id"],
+            notifications = Notifications(conn)
+            notifications.record_attempt(
+                notification.id,
+                owner=self._owner,
                 state=state,
-                next_attempt_at=clock.to_db(next_at),
+                next_attempt_at=next_at,
                 last_status=attempt.status,
                 last_error=attempt.error,
-                now=clock.to_db(now),
-                owner=self._owner,
+                now=now,
             )
             if state == "disabled":
-                conn.execute(
-                    "disable_subscription",
-                    url=row["url"],
-                    reason=attempt.error,
-                    now=clock.to_db(now),
-                )
+                notifications.disable(notification.url, reason=attempt.error, now=now)
         metrics.NOTIFICATIONS.labels(state).inc()
         log.info(
             "notify.attempt",
-            notification=row["id"],
-            job_id=row["job_id"],
-            url=row["url"],
+            notification=notification.id,
+            job_id=notification.job_id,
+            url=notification.url,
             state=state,
             status=attempt.status,
             error=attempt.error,
-            attempt=row["attempts"] + 1,
+            attempt=notification.attempts + 1,
         )
 
 
 def _payload(conn: Connection, event: Event) -> dict[str, Any]:
-    job_row = conn.fetch_one("get_job", id=event.job_id)
-    asset_row = conn.fetch_one("get_asset", job_id=event.job_id)
+    job = Jobs(conn).get(event.job_id)
+    # One notification per job, listing every stored file (``asset`` is the first).
+    assets = Assets(conn).for_job(event.job_id)
     return {
         "type": event.type,
         "timestamp": event.created_at.isoformat().replace("+00:00", "Z"),
         "data": {
             "event_seq": event.seq,
-            "job": presenters.job_json(Job.from_row(job_row)) if job_row else {"id": event.job_id},
-            "asset": presenters.asset_json(Asset.from_row(asset_row) if asset_row else None),
+            "job": presenters.job_json(job) if job is not None else {"id": event.job_id},
+            "asset": presenters.asset_json(assets[0] if assets else None),
             **event.data,
+            "assets": [presenters.asset_json(asset) for asset in assets],
         },
     }
 
@@ -228,9 +229,8 @@ def drop_stale(db: Database) -> int:
     Run by the notifier and by the purge chore, so the outbox stays small where no process
     sends notifications.
     """
-    before = clock.to_db(clock.now() - RETRY_WINDOW)
     with db.transaction() as conn:
-        dropped = conn.execute("drop_stale_outbox", before=before)
+        dropped = Notifications(conn).drop_stale_outbox(clock.now() - RETRY_WINDOW)
     if dropped:
         metrics.NOTIFICATIONS.labels("dropped").inc(dropped)
         log.warning("notify.outbox_dropped", events=dropped, older_than=str(RETRY_WINDOW))

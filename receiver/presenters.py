@@ -11,24 +11,32 @@ through :func:`terminal_safe`, so an ``ESC [2J`` in a provider's error message i
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receiver.jobs import Attention, JobDetails, JobSummary
 from receiver.store.records import Asset, Delivery, Event, Job
 from receiver.terminal import terminal_safe
+
+if TYPE_CHECKING:
+    from receiver.deliveries import StoredDelivery
 
 __all__ = [
     "asset_json",
     "delivery_json",
     "details_json",
     "job_json",
+    "stored_delivery_json",
     "summary_json",
     "terminal_safe",
     "text_attention",
     "text_deliveries",
     "text_details",
+    "text_stored_delivery",
     "text_table",
 ]
 
@@ -59,6 +67,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "attention": job.attention,
         "estimated_seconds": job.estimated_seconds,
         "credits_reserved": job.credits_reserved,
+        "credits_estimated": job.credits_estimated,
         "created_at": _iso(job.created_at),
         "submitted_at": _iso(job.submitted_at),
         "finished_at": _iso(job.finished_at),
@@ -72,6 +81,7 @@ def asset_json(asset: Asset | None) -> dict[str, Any] | None:
         return None
     return {
         "uri": asset.uri,
+        "result_index": asset.result_index,
         "bucket": asset.bucket,
         "key": asset.object_key,
         "size_bytes": asset.size_bytes,
@@ -98,6 +108,29 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
     }
 
 
+def stored_delivery_json(stored: StoredDelivery) -> dict[str, Any]:
+    """A delivery as kept: the body as text when it is UTF-8, else in base64."""
+    delivery = stored.delivery
+    text = _utf8(stored.body)
+    return {
+        **delivery_json(delivery),
+        "provider": delivery.provider,
+        "job_id": delivery.job_id,
+        "task_id": delivery.task_id,
+        "headers": stored.headers,
+        "body": text,
+        "body_base64": None if text is not None else base64.b64encode(stored.body).decode(),
+        "body_complete": stored.body_complete,
+    }
+
+
+def _utf8(body: bytes) -> str | None:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "seq": event.seq,
@@ -112,9 +145,13 @@ def summary_json(summary: JobSummary) -> dict[str, Any]:
 
 
 def details_json(details: JobDetails) -> dict[str, Any]:
+    """A job with every stored file (``asset`` is the first, as it was the only one)."""
+    assets = details.assets or ([details.asset] if details.asset else [])
     return {
         **job_json(details.job),
         "asset": asset_json(details.asset),
+        "assets": [asset_json(asset) for asset in assets],
+        "result_data": details.job.result_data,
         "deliveries": [delivery_json(d) for d in details.deliveries],
         "events": [event_json(e) for e in details.events],
     }
@@ -186,6 +223,32 @@ def text_deliveries(deliveries: list[Delivery]) -> str:
     )
 
 
+def text_stored_delivery(stored: StoredDelivery) -> str:
+    d = stored.delivery
+    lines = [
+        f"delivery  {d.id}",
+        f"received  {_iso(d.received_at)}  from {d.client_addr or '-'}  ({d.source})",
+        f"outcome   {d.outcome.value}" + (f"  ({d.reason})" if d.reason else ""),
+        f"job       {d.job_id or '-'}  task {d.task_id or '-'}  provider {d.provider}",
+        "headers",
+        *(f"  {name}: {value}" for name, value in sorted(stored.headers.items())),
+    ]
+    kept = f"{len(stored.body)} of {d.body_size} bytes kept" if not stored.body_complete else ""
+    lines.append(f"body      {d.body_size} bytes" + (f" ({kept})" if kept else ""))
+    lines += _body_lines(stored.body)
+    return _lines(lines)
+
+
+def _body_lines(body: bytes) -> list[str]:
+    """JSON indented, other UTF-8 text as it is, anything else said to be binary."""
+    text = _utf8(body)
+    if text is None:
+        return ["  (not UTF-8 text: `--json` gives it in base64)"]
+    with contextlib.suppress(ValueError):  # not JSON: shown as it came
+        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    return ["  " + line for line in text.splitlines()]
+
+
 def text_attention(attention: Attention) -> str:
     if not attention.jobs and not attention.rejections:
         return "nothing needs attention"
@@ -211,21 +274,26 @@ def text_details(details: JobDetails) -> str:
         f"provider  {job.provider}  task {job.task_id or '-'}",
         f"model     {job.model}",
         f"prompt    {job.prompt}",
+        f"credits   {_credits(job)}",
         f"created   {_iso(job.created_at)}",
     ]
     if job.error_code or job.error_message:
         lines.append(f"error     {job.error_code or ''} {job.error_message or ''}".rstrip())
     if job.attention:
         lines.append(f"attention {job.attention}")
-    if details.asset:
-        a = details.asset
+    assets = details.assets or ([details.asset] if details.asset else [])
+    for a in assets:
+        # One file: the lines as ever; several: each file's lines, numbered by its result.
+        number = f"#{a.result_index} " if len(assets) > 1 else ""
         lines += [
-            f"asset     {a.uri}",
+            f"asset     {number}{a.uri}",
             f"size      {a.size_bytes} bytes ({_size(a.size_bytes)})",
             f"sha256    {a.sha256}",
-            f"video     {_video_facts(a)}",
+            f"{_kind_label(a):<9} {_video_facts(a)}",
             f"stored    {_iso(a.stored_at)}",
         ]
+    if job.result_data is not None:
+        lines.append(f"result    {json.dumps(job.result_data, ensure_ascii=False)}")
     if details.events:
         lines.append("events")
         lines += [f"  {_iso(e.created_at)}  #{e.seq}  {e.type}" for e in details.events]
@@ -237,6 +305,21 @@ def text_details(details: JobDetails) -> str:
             for d in details.deliveries
         ]
     return _lines(lines)
+
+
+def _credits(job: Job) -> str:
+    """What the provider reserved, else our estimate (said so), else that no price is known."""
+    if job.credits_reserved is not None:
+        return f"{job.credits_reserved:g} (reserved by the provider)"
+    if job.credits_estimated is not None:
+        return f"{job.credits_estimated:g} (estimated; the provider has not said yet)"
+    return "unknown (no price for this model)"
+
+
+def _kind_label(asset: Asset) -> str:
+    """``video``, ``image`` or ``audio``: what the stored file is."""
+    kind = asset.content_type.split("/", 1)[0]
+    return kind if kind in {"image", "audio"} else "video"
 
 
 def _video_facts(asset: Asset) -> str:

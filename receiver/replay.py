@@ -20,7 +20,9 @@ from receiver.context import Context
 from receiver.errors import NotFoundError
 from receiver.intake import IncomingDelivery, ingest
 from receiver.lifecycle import DeliveryOutcome
-from receiver.store.database import Row
+from receiver.store.archive_tasks import ArchiveTasks
+from receiver.store.deliveries import Deliveries
+from receiver.store.records import ArchiveTask, Delivery
 
 __all__ = ["ReplayResult", "ReplaySummary", "failed_delivery_ids", "replay", "replay_many"]
 
@@ -53,15 +55,15 @@ class ReplaySummary:
 def replay(ctx: Context, delivery_id: str) -> ReplayResult:
     """Run stored delivery ``delivery_id`` through the intake again."""
     with ctx.db.reading() as conn:
-        row = conn.fetch_one("get_delivery", id=delivery_id)
+        stored = Deliveries(conn).get(delivery_id)
         archive_state = (
-            _archive_state(conn.fetch_one("get_archive_task", job_id=row["job_id"]))
-            if row
+            _archive_state(ArchiveTasks(conn).for_job(stored.delivery.job_id))
+            if stored and stored.delivery.job_id
             else None
         )
-    if row is None:
+    if stored is None:
         raise NotFoundError(f"no delivery {delivery_id!r}")
-    job_id = row["job_id"]
+    job_id = stored.delivery.job_id
     if job_id is None:
         return ReplayResult(
             delivery_id=delivery_id,
@@ -69,9 +71,9 @@ def replay(ctx: Context, delivery_id: str) -> ReplayResult:
             verdict="still_failing",
             reason="the delivery names no job (its token was not ours)",
         )
-    provider = ctx.provider(row["provider"])
-    body = bytes(row["body"] or b"")
-    if len(body) < row["body_size"]:
+    provider = ctx.provider(stored.delivery.provider)
+    body = stored.body
+    if not stored.body_complete:
         return ReplayResult(
             delivery_id=delivery_id,
             job_id=job_id,
@@ -91,7 +93,7 @@ def replay(ctx: Context, delivery_id: str) -> ReplayResult:
         ctx.db,
         job_id,
         snapshot,
-        IncomingDelivery(provider=row["provider"], body=body, source="replay"),
+        IncomingDelivery(provider=stored.delivery.provider, body=body, source="replay"),
         confirm=ctx.settings.confirm_with_provider,
     )
     requeued = archive_state == "failed" and _archive_state_now(ctx, job_id) == "queued"
@@ -111,23 +113,16 @@ def failed_delivery_ids(
     ctx: Context, *, since: timedelta | None = None, job_id: str | None = None
 ) -> Iterator[str]:
     """Every delivery ``replay --failed`` covers, all pages of them, oldest first."""
-    start = clock.to_db(clock.now() - since) if since is not None else None
-    after_at, after_id = "", ""
+    start = clock.now() - since if since is not None else None
+    after: Delivery | None = None
     while True:
         with ctx.db.reading() as conn:
-            rows = conn.fetch_all(
-                "failed_deliveries",
-                job_id=job_id,
-                since=start,
-                after_at=after_at,
-                after_id=after_id,
-                limit=_PAGE,
-            )
-        for row in rows:
-            yield str(row["id"])
-        if len(rows) < _PAGE:
+            page = Deliveries(conn).failed(job_id=job_id, since=start, after=after, limit=_PAGE)
+        for delivery in page:
+            yield delivery.id
+        if len(page) < _PAGE:
             return
-        after_at, after_id = rows[-1]["received_at"], rows[-1]["id"]
+        after = page[-1]
 
 
 def replay_many(
@@ -150,10 +145,16 @@ def replay_many(
     return summary
 
 
-def _archive_state(row: Row | None) -> str | None:
-    return str(row["state"]) if row else None
+def _archive_state(tasks: list[ArchiveTask]) -> str | None:
+    """The state of a job's archive, one task per result: failed if any result failed, else
+    queued if any is queued, else its first result's (None: it has none)."""
+    states = [task.state for task in tasks]
+    for state in ("failed", "queued"):
+        if state in states:
+            return state
+    return states[0] if states else None
 
 
 def _archive_state_now(ctx: Context, job_id: str) -> str | None:
     with ctx.db.reading() as conn:
-        return _archive_state(conn.fetch_one("get_archive_task", job_id=job_id))
+        return _archive_state(ArchiveTasks(conn).for_job(job_id))

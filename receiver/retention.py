@@ -28,10 +28,11 @@ from datetime import timedelta
 import structlog
 
 from receiver import clock
-from receiver.bucket import delete_object, list_objects
 from receiver.context import Context
 from receiver.deletion import delete_job
 from receiver.errors import NotFoundError, ReceiverError
+from receiver.store.assets import Assets
+from receiver.store.staged_inputs import StagedInputs
 
 __all__ = ["BATCH", "expire_inputs", "expire_videos", "run_once"]
 
@@ -59,25 +60,25 @@ def run_once(ctx: Context) -> None:
 
 def expire_videos(ctx: Context, retention: float, *, batch: int = BATCH) -> int:
     """Delete the jobs whose video was stored more than ``retention`` seconds ago; how many."""
-    before = clock.to_db(clock.now() - timedelta(seconds=retention))
+    before = clock.now() - timedelta(seconds=retention)
     by = f"retention (RECEIVER_VIDEO_RETENTION={_duration(retention)})"
     deleted = 0
     for _ in range(MAX_ROUNDS):
         with ctx.db.reading() as conn:
-            rows = conn.fetch_all("stored_videos_before", before=before, limit=batch)
+            job_ids = Assets(conn).stored_before(before, limit=batch)
         done = 0
-        for row in rows:
+        for job_id in job_ids:
             try:
-                delete_job(ctx, row["job_id"], by=by, reason="its video passed its retention")
+                delete_job(ctx, job_id, by=by, reason="its video passed its retention")
             except NotFoundError:
                 continue  # another worker was faster
             except ReceiverError as exc:
-                log.warning("retention.video_failed", job_id=row["job_id"], error=exc.message)
+                log.warning("retention.video_failed", job_id=job_id, error=exc.message)
                 continue
             done += 1
         deleted += done
         # A short page is the last; a page where nothing went would only come back the same.
-        if len(rows) < batch or not done:
+        if len(job_ids) < batch or not done:
             break
     if deleted:
         log.info("retention.videos_deleted", jobs=deleted)
@@ -86,8 +87,7 @@ def expire_videos(ctx: Context, retention: float, *, batch: int = BATCH) -> int:
 
 def expire_inputs(ctx: Context, retention: float) -> int:
     """Delete staged first frames last used more than ``retention`` seconds ago; how many."""
-    before_moment = clock.now() - timedelta(seconds=retention)
-    before = clock.to_db(before_moment)
+    before = clock.now() - timedelta(seconds=retention)
     prefix = ctx.settings.s3_input_prefix
     if not prefix or ctx.settings.s3_prefix.startswith(prefix):
         # The prefix would take the videos with the frames: never guess which is which.
@@ -97,17 +97,17 @@ def expire_inputs(ctx: Context, retention: float) -> int:
         )
         return 0
     deleted = 0
-    for page in list_objects(ctx.store, prefix):
+    for page in ctx.store.list_pages(prefix):
         for item in page:
-            if item.last_modified >= before_moment:
+            if item.last_modified >= before:
                 continue
             with ctx.db.reading() as conn:
-                row = conn.fetch_one("get_staged_input", key=item.key)
-            if row is not None and row["last_used_at"] >= before:
+                last_used = StagedInputs(conn).last_used(item.key)
+            if last_used is not None and last_used >= before:
                 continue  # an old upload, used again lately
-            delete_object(ctx.store, item.key)
+            ctx.store.delete(item.key)
             with ctx.db.transaction() as conn:
-                conn.execute("forget_staged_input", key=item.key, before=before)
+                StagedInputs(conn).forget(item.key, before=before)
             deleted += 1
     if deleted:
         log.info("retention.inputs_deleted", objects=deleted, prefix=prefix)

@@ -13,7 +13,7 @@ process                      parts, in start order (stopped in reverse)
 ``receiver worker``          archive threads, archive wake-ups (PostgreSQL), chores,
                              notifier, metrics server (with ``--metrics-port``)
 ``receiver dev``             child processes, not parts: SeaweedFS, the provider simulator
-                             and one ``receiver serve`` (see :mod:`receiver.dev`)
+                             and one ``receiver serve`` (see :mod:`receiver.devtools.dev`)
 ==========================  =============================================================
 
 The *chores* (one thread, each on its own schedule): the watchdog (overdue jobs recovered

@@ -7,13 +7,13 @@ checksums only when an operation requires them, path-style addressing by default
 
 Parts, the one request made per 6 MiB of every video, go out as presigned ``UploadPart``
 URLs on botocore's own HTTP session rather than through the client's full request
-pipeline, with the client's retry rules (see :meth:`ObjectStore.upload_part`).
+pipeline, with the client's retry rules (see :meth:`ObjectStore.upload_part`); what that
+takes of botocore's internals is fenced in :mod:`receiver.compat.botocore_internals`.
 """
 
 from __future__ import annotations
 
 import http
-import os
 import random
 import re
 import time
@@ -23,9 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import botocore.session
 import structlog
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -35,16 +33,21 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from botocore.httpsession import URLLib3Session
-from botocore.utils import get_environ_proxies
 
+from receiver.compat.botocore_internals import (
+    MAX_RETRY_DELAY,
+    RETRY_CODES,
+    RETRY_STATUSES,
+    AWSRequest,
+    part_session,
+)
 from receiver.config import Settings
 from receiver.errors import StorageError, UploadGone
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["ObjectExists", "ObjectStore", "UploadedPart", "asset_key"]
+__all__ = ["Listed", "ObjectExists", "ObjectStore", "UploadedPart", "asset_key"]
 
 log = structlog.get_logger(__name__)
 
@@ -53,30 +56,6 @@ _CONNECT_TIMEOUT, _READ_TIMEOUT = 10, 60
 _PART_ATTEMPTS = 5
 #: A part's URL is used at once: it only has to outlive the retries of that part.
 _PART_URL_SECONDS = 15 * 60
-# What botocore's standard retry mode retries (botocore/retries/standard.py), besides a
-# connection that failed or broke: transient and throttling answers.
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_RETRY_CODES = frozenset(
-    {
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "PriorRequestNotComplete",
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "EC2ThrottledException",
-    }
-)
-_MAX_RETRY_DELAY = 20.0
 #: The store's answers to credentials it does not accept (a wrong key pair, or a pair meant for
 #: another store): their message names the variables to check.
 _AUTH_CODES = frozenset(
@@ -121,6 +100,15 @@ class UploadedPart:
     size: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class Listed:
+    """An object as a listing shows it."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
 class ObjectStore:
     def __init__(self, settings: Settings, *, max_connections: int = 10) -> None:
         self.bucket = settings.s3_bucket
@@ -154,13 +142,11 @@ class ObjectStore:
         )
         # The session botocore's client sends with, set up as the client's own is (its CA
         # bundle, the environment's proxies), for the parts (see upload_part).
-        # (The stubs are narrower than botocore, which passes a bundle path and a
-        # (connect, read) pair itself.)
-        self._parts = URLLib3Session(
-            verify=_ca_bundle(),  # type: ignore[arg-type]
-            proxies=get_environ_proxies(self._client.meta.endpoint_url),
-            timeout=(_CONNECT_TIMEOUT, _READ_TIMEOUT),  # type: ignore[arg-type]
-            max_pool_connections=max_connections,
+        self._parts = part_session(
+            self._client.meta.endpoint_url,
+            max_connections=max_connections,
+            connect_timeout=_CONNECT_TIMEOUT,
+            read_timeout=_READ_TIMEOUT,
         )
 
     def ensure_bucket(self) -> None:
@@ -238,14 +224,14 @@ class ObjectStore:
                 )
                 if code in _AUTH_CODES:
                     failure = f"{failure} ({_CHECK_CREDENTIALS})"
-                retry = response.status_code in _RETRY_STATUSES or code in _RETRY_CODES
+                retry = response.status_code in RETRY_STATUSES or code in RETRY_CODES
             if not retry or attempt == _PART_ATTEMPTS:
                 # Not chained: botocore's exceptions quote the URL, signature and all.
                 gone = not retry and code == "NoSuchUpload"
                 raise (UploadGone if gone else StorageError)(
                     f"S3 store failed while uploading a part: {failure}"
                 )
-            time.sleep(min(_MAX_RETRY_DELAY, random.random() * 2 ** (attempt - 1)))  # noqa: S311 - jitter
+            time.sleep(min(MAX_RETRY_DELAY, random.random() * 2 ** (attempt - 1)))  # noqa: S311 - jitter
         raise AssertionError("unreachable")  # pragma: no cover
 
     def complete_upload(self, key: str, upload_id: str, parts: list[UploadedPart]) -> str:
@@ -365,6 +351,30 @@ class ObjectStore:
         finally:
             body.close()
 
+    def delete(self, key: str) -> None:
+        """Delete ``key``; deleting an object that is already gone succeeds (S3 answers 204)."""
+        self._call(f"deleting {key}", self._client.delete_object, Bucket=self.bucket, Key=key)
+
+    def list_pages(self, prefix: str) -> Iterator[list[Listed]]:
+        """The objects under ``prefix``, a page (at most 1,000) at a time."""
+        token: str | None = None
+        while True:
+            options = {"ContinuationToken": token} if token else {}
+            page = self._call(
+                f"listing {prefix}",
+                self._client.list_objects_v2,
+                Bucket=self.bucket,
+                Prefix=prefix,
+                **options,
+            )
+            yield [
+                Listed(key=item["Key"], size=item["Size"], last_modified=item["LastModified"])
+                for item in page.get("Contents", [])
+            ]
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+
     def presigned_url(self, key: str, *, expires_in: int = 3600) -> str:
         return self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
@@ -378,12 +388,6 @@ class ObjectStore:
             return operation(**kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise _wrap(exc, doing) from exc
-
-
-def _ca_bundle() -> str | bool:
-    """What botocore's client verifies the store's certificate with, found the same way."""
-    bundle = botocore.session.get_session().get_config_variable("ca_bundle")
-    return str(bundle) if bundle else os.environ.get("REQUESTS_CA_BUNDLE") or True
 
 
 def _error_of(status: int, body: bytes) -> tuple[str, str]:

@@ -24,9 +24,11 @@ from itsdangerous import URLSafeTimedSerializer
 from receiver.config import Secret
 from receiver.errors import TokenError, TokenExpired
 
-__all__ = ["CallbackClaims", "CallbackSigner"]
+__all__ = ["SALT", "CallbackClaims", "CallbackSigner"]
 
-_SALT = "receiver.callback.v1"
+#: itsdangerous's salt for callback tokens: part of their wire format (changing it voids every
+#: token in flight); ``receiver doctor`` mints tokens with it too.
+SALT = "receiver.callback.v1"
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
@@ -45,7 +47,7 @@ class CallbackSigner:
             raise ValueError("at least one signing key is needed")
         # itsdangerous signs with the *last* key of the list and tries all of them.
         self._serializer = URLSafeTimedSerializer(
-            [key.reveal() for key in reversed(keys)], salt=_SALT
+            [key.reveal() for key in reversed(keys)], salt=SALT
         )
         # The keys itsdangerous signs with, derived from each secret and the salt by its own
         # signer, newest first: verification (below) uses them as they are.

@@ -234,7 +234,7 @@ def _cli_error(exc: ClientError) -> ReceiverError:
     return exc
 
 
-def download_command(settings: Settings, job_id: str, to: str) -> int:
+def download_command(settings: Settings, job_id: str, to: str, *, as_json: bool = False) -> int:
     """``receiver download JOB --to DIR``: the stored video, checked; its path on stdout."""
     _check_target(to, several=False)
     with api(settings) as client:
@@ -247,6 +247,15 @@ def download_command(settings: Settings, job_id: str, to: str) -> int:
         except KeyboardInterrupt:
             print("\nreceiver: interrupted; run it again to continue", file=sys.stderr)
             return 130
+    if as_json:
+        document = {
+            "job_id": job_id,
+            "path": str(result.path),
+            "size_bytes": result.size_bytes,
+            "sha256": result.sha256,
+        }
+        print(json.dumps(document))
+        return 0
     print(result.path)
     print(f"saved {result.size_bytes} bytes (SHA-256 {result.sha256} checked)", file=sys.stderr)
     return 0

@@ -29,6 +29,7 @@ from receiver.intake import IncomingDelivery, ingest
 from receiver.lifecycle import DeliveryOutcome
 from receiver.providers.base import Provider
 from receiver.store.database import Database
+from receiver.store.jobs import Jobs
 from receiver.store.records import Job
 
 __all__ = ["ReconcileSummary", "Watchdog"]
@@ -64,19 +65,10 @@ class Watchdog:
         first_due = now - timedelta(seconds=self._settings.watchdog_grace)
         with self._db.reading() as conn:
             if submitted_before is None:
-                rows = conn.fetch_all(
-                    "due_for_check",
-                    now=clock.to_db(now),
-                    first_due=clock.to_db(first_due),
-                    limit=_BATCH,
-                )
+                due = Jobs(conn).due_for_check(now=now, first_due=first_due, limit=_BATCH)
             else:
-                rows = conn.fetch_all(
-                    "running_jobs_submitted_before",
-                    before=clock.to_db(submitted_before),
-                    limit=10_000,
-                )
-        for job in (Job.from_row(row) for row in rows):
+                due = Jobs(conn).running_submitted_before(submitted_before, limit=10_000)
+        for job in due:
             if summary.rate_limited:
                 break
             with structlog.contextvars.bound_contextvars(job_id=job.id, task_id=job.task_id):
@@ -134,14 +126,10 @@ class Watchdog:
     def _postpone(self, job: Job, seconds: float, *, attention: str | None = None) -> None:
         now = clock.now()
         with self._db.transaction() as conn:
-            conn.execute(
-                "postpone_check",
-                id=job.id,
-                now=clock.to_db(now),
-                check_after=clock.to_db(now + timedelta(seconds=seconds)),
-            )
+            jobs = Jobs(conn)
+            jobs.postpone_check(job.id, check_after=now + timedelta(seconds=seconds), now=now)
             if attention:
-                conn.execute("flag_job", id=job.id, attention=attention, now=clock.to_db(now))
+                jobs.flag(job.id, attention, now=now)
 
 
 def _backoff(job: Job) -> float:

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from receiver.config import Settings
-from receiver.seaweed import Credentials, SeaweedFS
+from receiver.devtools.seaweed import Credentials, SeaweedFS
 from receiver.store.database import Database, open_database
 from receiver.store.migrate import migrate
 from receiver.store.queries import to_dialect

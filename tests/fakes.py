@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from receiver.providers import evolink_protocol
 from receiver.providers.base import JobRequest, TaskSnapshot
+from receiver.providers.models import ModelSpec
 
 
 class ScriptedProvider:
@@ -18,6 +19,9 @@ class ScriptedProvider:
     def __init__(self, answer: Callable[[str], TaskSnapshot]) -> None:
         self.answer = answer
         self.asked: list[str] = []
+
+    def model_spec(self, model: str | None, *, image: bool) -> ModelSpec:
+        return evolink_protocol.model_spec(model, image=image)
 
     def validate(self, request: JobRequest) -> JobRequest:
         return evolink_protocol.validate_request(request)

@@ -12,7 +12,7 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:

@@ -15,14 +15,19 @@ from receiver.errors import (
     ProviderNotFound,
     ProviderRateLimited,
 )
-from receiver.providers.base import Provider, TaskStatus
+from receiver.providers.base import Provider, TaskResult, TaskStatus
 from receiver.store.records import Job
 
-__all__ = ["confirmed_video_url"]
+__all__ = ["confirmed_results", "confirmed_video_url"]
 
 
 def confirmed_video_url(provider: Provider, job: Job) -> str:
-    """The video URL of ``job``'s task as the provider itself reports it."""
+    """The first result's URL of ``job``'s task as the provider itself reports it."""
+    return confirmed_results(provider, job)[0].url
+
+
+def confirmed_results(provider: Provider, job: Job) -> tuple[TaskResult, ...]:
+    """Every result of ``job``'s task as the provider itself reports it (at least one)."""
     if job.task_id is None:
         raise ConfirmationError("the job has no provider task id to confirm", permanent=True)
     try:
@@ -49,8 +54,8 @@ def confirmed_video_url(provider: Provider, job: Job) -> str:
             f"the provider does not confirm completion: it reports {snapshot.raw_status!r}",
             permanent=True,
         )
-    if not snapshot.video_urls:
+    if not snapshot.results:
         raise ConfirmationError(
-            "the provider confirms completion but lists no video", permanent=True
+            "the provider confirms completion but lists no result", permanent=True
         )
-    return snapshot.video_urls[0]
+    return snapshot.results

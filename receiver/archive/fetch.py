@@ -1,37 +1,35 @@
-"""Downloading a provider's video without becoming a proxy into our own network.
+"""Downloading a provider's video: ranged and conditional, checked, read off the socket.
 
 The callback body is unsigned, so its video URL is attacker-controlled until proven
-otherwise. Before every request, and again for every redirect, the URL must be https
-(outside insecure mode), on an allowed host when an allow-list is set, and resolve only to
-globally routable addresses (loopback is tolerated in insecure mode, for local runs).
+otherwise: every request, and every redirect (followed here, by hand), goes through the
+guard of :mod:`receiver.guarded_http`. A :class:`Download` is lazy and says what it opened
+(:class:`Opened`) once the source answered, so a resumed archive can tell whether the
+source still serves the same file before it reads on.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import socket
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-import httpcore
 import httpx
 
 from receiver.errors import FetchError, LinkExpired, UnsafeURL
+from receiver.guarded_http import FetchPolicy, check_url
 
 __all__ = [
-    "FetchPolicy",
-    "GuardedBackend",
+    "Download",
+    "DownloadLimits",
     "Opened",
-    "allowed_addresses",
-    "check_url",
-    "guarded_client",
+    "RateFloor",
     "open_video",
     "stream_video",
+    "validator",
 ]
 
 _PERMANENT_STATUSES = frozenset({401, 404})
@@ -45,10 +43,9 @@ _CONTENT_RANGE = re.compile(r"bytes (?P<first>\d+)-(?P<last>\d+)/(?P<total>\d+|\
 
 
 @dataclass(frozen=True, kw_only=True)
-class FetchPolicy:
-    allow_insecure: bool = False
-    allowed_hosts: frozenset[str] = frozenset()
-    max_redirects: int = 5
+class DownloadLimits:
+    """What a video download may cost: its size, and how slowly its source may send it."""
+
     max_bytes: int = 2 * 1024**3
     #: Bytes a second a source must average over each ``rate_window`` (0: no floor). The
     #: read timeout alone lets a source that sends a byte just before it holds an archive
@@ -80,116 +77,6 @@ class RateFloor:
         self._since, self._bytes = now, 0
 
 
-# Global by the ipaddress module's tables, yet a way back into private space.
-_TRANSLATED = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-
-
-def check_url(url: str, policy: FetchPolicy) -> None:
-    """Raise :class:`UnsafeURL` unless ``url``'s scheme and host may be fetched from.
-
-    Addresses are checked when connecting (:class:`GuardedBackend`), so that DNS cannot
-    answer one thing to the check and another to the connection.
-    """
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        _ = parts.port  # raises ValueError for a port that is not a number in range
-    except ValueError as exc:
-        raise UnsafeURL(f"not a valid URL: {exc}") from None
-    if parts.scheme not in {"https", "http"} or not host:
-        raise UnsafeURL(f"not an http(s) URL: {parts.scheme}://{host or ''}")
-    if parts.scheme == "http" and not policy.allow_insecure:
-        raise UnsafeURL(f"refusing plain http for {host} (https only outside insecure mode)")
-    if policy.allowed_hosts and host.lower() not in policy.allowed_hosts:
-        raise UnsafeURL(f"{host} is not in RECEIVER_FETCH_ALLOWED_HOSTS")
-
-
-def allowed_addresses(host: str, port: int, policy: FetchPolicy) -> list[str]:
-    """Every address ``host`` resolves to, if all of them are ones we may connect to."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve {host}: {exc}") from exc
-    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
-    for address in addresses:
-        if address.is_loopback and policy.allow_insecure:
-            continue
-        if not _public(address):
-            raise UnsafeURL(f"{host} resolves to {address}, which is not a public address")
-    return [str(address) for address in addresses]
-
-
-def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    # ``is_global`` alone lets multicast through (224.0.0.0/4 and ff00::/8 are in no
-    # "private" table), and NAT64, 6to4 and Teredo addresses lead back into IPv4 space.
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.sixtofour or (address.teredo[1] if address.teredo else None)
-        if address.is_site_local or (embedded is not None and not _public(embedded)):
-            return False
-    return (
-        address.is_global
-        and not address.is_multicast
-        and not address.is_reserved
-        and not any(address in net for net in _TRANSLATED)
-    )
-
-
-class GuardedBackend(httpcore.NetworkBackend):
-    """Connects only to addresses :func:`allowed_addresses` approves, resolved right here.
-
-    The URL keeps its host name, so TLS verification, SNI, the Host header and connection
-    pooling all stay those of the name; only the socket goes to the checked address.
-    """
-
-    def __init__(self, policy: FetchPolicy) -> None:
-        self._policy = policy
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        failure: Exception | None = None
-        for address in allowed_addresses(host, port, self._policy):
-            try:
-                return self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc  # try the next address, as a browser would
-        assert failure is not None
-        raise failure
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        raise UnsafeURL("unix sockets are never fetched from")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-def guarded_client(policy: FetchPolicy, *, timeout: float) -> httpx.Client:
-    """An httpx client that can only reach what ``policy`` allows, at connection time.
-
-    ``trust_env=False``: an egress proxy would connect on our behalf to addresses we never
-    checked, so none is used.
-    """
-    transport = httpx.HTTPTransport(trust_env=False)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=20,
-        max_keepalive_connections=10,
-        keepalive_expiry=5.0,
-        network_backend=GuardedBackend(policy),
-    )
-    return httpx.Client(transport=transport, trust_env=False, timeout=httpx.Timeout(timeout))
-
-
 @dataclass(frozen=True, kw_only=True)
 class Opened:
     """What a response says about the body that follows, before its first byte."""
@@ -208,6 +95,7 @@ def open_video(
     url: str,
     policy: FetchPolicy,
     *,
+    limits: DownloadLimits,
     start: int = 0,
     if_range: str | None = None,
 ) -> Iterator[httpx.Response]:
@@ -216,7 +104,8 @@ def open_video(
     With ``if_range`` (a validator from :func:`validator`) the file is asked for from byte
     ``start`` on, but only if it is still that file: a source that changed it, or that does
     not do ranges, answers 200 with the whole of it instead.
-    ``client`` must come from :func:`guarded_client`: it checks every address it connects to.
+    ``client`` must come from :func:`~receiver.guarded_http.guarded_client`: it checks every
+    address it connects to.
     """
     # The bytes as stored at the source: a compressed transfer would be decoded and no
     # longer match its Content-Length, and its hash would not be the file's.
@@ -231,7 +120,7 @@ def open_video(
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
-                _check_response(response, policy, start=start if condition else None)
+                _check_response(response, limits, start=start if condition else None)
                 yield response
                 return
         except httpx.InvalidURL as exc:
@@ -243,51 +132,120 @@ def open_video(
     raise UnsafeURL(f"more than {policy.max_redirects} redirects")
 
 
+class Download(Iterator[bytes]):
+    """A video's bytes, lazily: nothing is requested until :meth:`open` or the first chunk.
+
+    :attr:`opened` is what the answer says about the file (its validator, whole length and
+    where the body starts), known before the first byte is handed over, so a resumed upload
+    can tell whether the source is still the same file (and served the rest of it), and
+    progress can be reported against the whole. Chunks come as the network hands them over
+    unless ``chunk_size`` asks otherwise (any re-chunking is a copy of every byte). Ends with
+    :class:`FetchError` if the body stops short of its ``Content-Length``.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        url: str,
+        policy: FetchPolicy,
+        *,
+        limits: DownloadLimits | None = None,
+        chunk_size: int | None = None,
+        start: int = 0,
+        if_range: str | None = None,
+    ) -> None:
+        #: What the source opened; None until it answered.
+        self.opened: Opened | None = None
+        #: The first chunk, when :meth:`open` had to read it to see the answer.
+        self._peeked: bytes | None = None
+        self._chunks = self._stream(
+            client,
+            url,
+            policy,
+            limits or DownloadLimits(),
+            chunk_size=chunk_size,
+            start=start,
+            if_range=if_range,
+        )
+
+    def open(self) -> Opened:
+        """Send the request now and read the answer's head: what the source opened."""
+        if self.opened is None:
+            # The answer's head comes before the body's first chunk: it is read (and held
+            # for the iteration) to learn it.
+            self._peeked = next(self._chunks, b"")
+        assert self.opened is not None
+        return self.opened
+
+    def __next__(self) -> bytes:
+        if self._peeked:
+            chunk, self._peeked = self._peeked, None
+            return chunk
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Close the response now, not whenever the download is collected."""
+        self._chunks.close()
+
+    def _stream(
+        self,
+        client: httpx.Client,
+        url: str,
+        policy: FetchPolicy,
+        limits: DownloadLimits,
+        *,
+        chunk_size: int | None,
+        start: int,
+        if_range: str | None,
+    ) -> Generator[bytes, None, None]:
+        with open_video(
+            client, url, policy, limits=limits, start=start, if_range=if_range
+        ) as response:
+            length = response.headers.get("content-length")
+            expected = int(length) if length and length.isdigit() else None
+            self.opened = _opened(response, expected)
+            received = 0
+            # Raw: the bytes as sent (identity was asked for and is checked), with no decoder
+            # between the socket and the hash.
+            body = (
+                response.iter_raw(chunk_size)
+                if chunk_size is not None or expected is None
+                else _body_from_socket(response, expected, timeout=client.timeout.read)
+            )
+            floor = (
+                RateFloor(limits.min_rate, limits.rate_window, time.monotonic())
+                if limits.min_rate
+                else None
+            )
+            for chunk in body:
+                received += len(chunk)
+                if floor is not None:
+                    floor.add(len(chunk), time.monotonic())
+                yield chunk
+            if expected is not None and received != expected:
+                raise FetchError(f"the download ended after {received} of {expected} bytes")
+
+
 def stream_video(
     client: httpx.Client,
     url: str,
     policy: FetchPolicy,
     *,
+    limits: DownloadLimits | None = None,
     chunk_size: int | None = None,
     start: int = 0,
     if_range: str | None = None,
-    on_open: Callable[[Opened], None] | None = None,
-) -> Generator[bytes, None, None]:
-    """The video's bytes, lazily: nothing is requested until the first chunk is wanted.
-
-    Chunks come as the network hands them over unless ``chunk_size`` asks otherwise (any
-    re-chunking is a copy of every byte).
-
-    ``on_open`` learns the response's validator, the file's length and where the body starts
-    before the first byte, so a resumed upload can tell whether the source is still the same
-    file (and served the rest of it), and progress can be reported against the whole.
-    Ends with :class:`FetchError` if the body stops short of its ``Content-Length``.
-    """
-    with open_video(client, url, policy, start=start, if_range=if_range) as response:
-        length = response.headers.get("content-length")
-        expected = int(length) if length and length.isdigit() else None
-        if on_open is not None:
-            on_open(_opened(response, expected))
-        received = 0
-        # Raw: the bytes as sent (identity was asked for and is checked), with no decoder
-        # between the socket and the hash.
-        body = (
-            response.iter_raw(chunk_size)
-            if chunk_size is not None or expected is None
-            else _body_from_socket(response, expected, timeout=client.timeout.read)
-        )
-        floor = (
-            RateFloor(policy.min_rate, policy.rate_window, time.monotonic())
-            if policy.min_rate
-            else None
-        )
-        for chunk in body:
-            received += len(chunk)
-            if floor is not None:
-                floor.add(len(chunk), time.monotonic())
-            yield chunk
-        if expected is not None and received != expected:
-            raise FetchError(f"the download ended after {received} of {expected} bytes")
+) -> Download:
+    """The video at ``url``, as a lazy :class:`Download`."""
+    return Download(
+        client,
+        url,
+        policy,
+        limits=limits,
+        chunk_size=chunk_size,
+        start=start,
+        if_range=if_range,
+    )
 
 
 def _body_from_socket(
@@ -382,7 +340,7 @@ def validator(headers: httpx.Headers, length: int | None) -> str | None:
     return f"modified:{modified}:{length}" if modified else None
 
 
-def _check_response(response: httpx.Response, policy: FetchPolicy, *, start: int | None) -> None:
+def _check_response(response: httpx.Response, limits: DownloadLimits, *, start: int | None) -> None:
     status = response.status_code
     if status == 206 and start is not None:
         first, total = _content_range(response.headers.get("content-range", ""))
@@ -395,9 +353,9 @@ def _check_response(response: httpx.Response, policy: FetchPolicy, *, start: int
             )
         _check_content_type(response)
         _check_identity(response)
-        if total > policy.max_bytes:
+        if total > limits.max_bytes:
             raise FetchError(
-                f"the video is {total} bytes, over RECEIVER_MAX_VIDEO_BYTES ({policy.max_bytes})",
+                f"the video is {total} bytes, over RECEIVER_MAX_VIDEO_BYTES ({limits.max_bytes})",
                 permanent=True,
             )
         return
@@ -410,9 +368,9 @@ def _check_response(response: httpx.Response, policy: FetchPolicy, *, start: int
     _check_content_type(response)
     _check_identity(response)
     length = response.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > policy.max_bytes:
+    if length is not None and length.isdigit() and int(length) > limits.max_bytes:
         raise FetchError(
-            f"the video is {int(length)} bytes, over RECEIVER_MAX_VIDEO_BYTES ({policy.max_bytes})",
+            f"the video is {int(length)} bytes, over RECEIVER_MAX_VIDEO_BYTES ({limits.max_bytes})",
             permanent=True,
         )
 

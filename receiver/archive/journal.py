@@ -5,6 +5,8 @@ and every part is written down the moment the store has it (number, ETag, size),
 transaction that renews the worker's lease. Whoever claims the task next (the same worker
 restarted, or another) checks the journal against the parts the store really holds and
 carries on from the last completed part, provided the source still serves the same file.
+The rows are :class:`~receiver.store.archive_tasks.ArchiveTasks`'; this module holds them
+against what the store really has.
 """
 
 from __future__ import annotations
@@ -16,21 +18,21 @@ import structlog
 
 from receiver import clock, events
 from receiver.archive.upload import Resume
-from receiver.errors import ReceiverError, StorageError
+from receiver.errors import StorageError
 from receiver.storage import ObjectStore, UploadedPart
+from receiver.store.archive_tasks import ArchiveTasks, JournaledPart
 from receiver.store.database import Database
 from receiver.store.records import ArchiveTask
 
-__all__ = ["LeaseLost", "UploadJournal"]
+__all__ = ["UploadJournal"]
 
 log = structlog.get_logger(__name__)
 
 
-class LeaseLost(ReceiverError):
-    """Another worker took over this task (our lease lapsed)."""
-
-
 class UploadJournal:
+    """One worker's journal steps; each raises
+    :class:`~receiver.store.archive_tasks.LeaseLost` once the task is no longer its own."""
+
     def __init__(self, db: Database, store: ObjectStore, *, owner: str, lease: timedelta) -> None:
         self._db = db
         self._store = store
@@ -42,24 +44,17 @@ class UploadJournal:
         if not task.upload_id:
             return None
         with self._db.reading() as conn:
-            rows = conn.fetch_all("journaled_parts", job_id=task.job_id)
+            journaled = ArchiveTasks(conn).journaled_parts(task.job_id, task.result_index)
         # None when the upload is gone or may not be listed: resuming blind could store a
         # wrong file, so it starts afresh. A store that is down raises: the journal waits.
         held = self._store.uploaded_parts(key, task.upload_id)
         parts: list[UploadedPart] = []
         if held is not None and task.part_size == part_size:
-            for row in rows:
+            for entry in journaled:
                 # Only the unbroken run from part 1 that the store confirms counts.
-                if (
-                    row["part_number"] != len(parts) + 1
-                    or held.get(row["part_number"]) != row["etag"]
-                ):
+                if entry.number != len(parts) + 1 or held.get(entry.number) != entry.etag:
                     break
-                parts.append(
-                    UploadedPart(
-                        number=row["part_number"], etag=row["etag"], size=row["size_bytes"]
-                    )
-                )
+                parts.append(UploadedPart(number=entry.number, etag=entry.etag, size=entry.size))
         if not parts:
             self.discard(task, key)
             return None
@@ -73,16 +68,13 @@ class UploadJournal:
 
     def started(self, task: ArchiveTask, upload_id: str, part_size: int) -> None:
         with self._db.transaction() as conn:
-            conn.execute("clear_journal", job_id=task.job_id)
-            self._check(
-                conn.execute(
-                    "set_archive_upload",
-                    job_id=task.job_id,
-                    owner=self._owner,
-                    upload_id=upload_id,
-                    part_size=part_size,
-                    now=clock.to_db(clock.now()),
-                )
+            ArchiveTasks(conn).set_upload(
+                task.job_id,
+                task.result_index,
+                self._owner,
+                upload_id=upload_id,
+                part_size=part_size,
+                now=clock.now(),
             )
 
     def part_done(
@@ -92,50 +84,48 @@ class UploadJournal:
         (bytes stored, of the whole), tell the event feed in the same transaction."""
         now = clock.now()
         with self._db.transaction() as conn:
-            conn.execute(
-                "journal_part",
-                job_id=task.job_id,
-                part_number=part.number,
-                etag=part.etag,
-                size_bytes=part.size,
+            tasks = ArchiveTasks(conn)
+            tasks.journal_part(
+                task.job_id,
+                task.result_index,
+                JournaledPart(number=part.number, etag=part.etag, size=part.size),
             )
             if progress is not None:
                 done, total = progress
-                events.append(conn, task.job_id, "archive.progress", bytes=done, total=total)
-            self._check(
-                conn.execute(
-                    "renew_archive_lease",
-                    job_id=task.job_id,
-                    owner=self._owner,
-                    lease_until=clock.to_db(now + self._lease),
-                    now=clock.to_db(now),
+                events.append(
+                    conn,
+                    task.job_id,
+                    "archive.progress",
+                    bytes=done,
+                    total=total,
+                    result_index=task.result_index,
                 )
+            tasks.renew(
+                task.job_id,
+                task.result_index,
+                self._owner,
+                lease_until=now + self._lease,
+                now=now,
             )
 
     def source_seen(self, task: ArchiveTask, validator: str | None) -> None:
         with self._db.transaction() as conn:
-            self._check(
-                conn.execute(
-                    "set_source_validator",
-                    job_id=task.job_id,
-                    owner=self._owner,
-                    validator=validator,
-                    now=clock.to_db(clock.now()),
-                )
+            ArchiveTasks(conn).set_source_validator(
+                task.job_id, task.result_index, self._owner, validator=validator, now=clock.now()
             )
 
     def discard(self, task: ArchiveTask, key: str) -> None:
         """Abort the task's open upload, if any, and forget its journal."""
         with self._db.reading() as conn:
-            row = conn.fetch_one("get_archive_task", job_id=task.job_id)
+            current = ArchiveTasks(conn).get(task.job_id, task.result_index)
         # The row, not the claim: this attempt may have opened an upload of its own since.
-        upload_id = row["upload_id"] if row else task.upload_id
+        upload_id = current.upload_id if current is not None else task.upload_id
         if upload_id:
             with contextlib.suppress(StorageError):
                 self._store.abort_upload(key, upload_id)
             log.info("archive.discarded_upload", upload_id=upload_id)
         with self._db.transaction() as conn:
-            conn.execute("clear_journal", job_id=task.job_id)
+            ArchiveTasks(conn).clear_journal(task.job_id, task.result_index)
 
     def abort(self, key: str, upload_id: str | None) -> None:
         """Abort an upload this worker owned (best effort: the lifecycle rule is the net)."""
@@ -148,7 +138,7 @@ class UploadJournal:
         """Abort every upload still open on ``key`` once its task has ended.
 
         A worker killed between opening an upload and writing its id down leaves an upload
-        nobody knows of; the key is the job's own, so after the end none can be in use.
+        nobody knows of; the key is the result's own, so after the end none can be in use.
         """
         try:
             strays = [u for u in self._store.open_uploads(prefix=key) if u.get("Key") == key]
@@ -157,8 +147,3 @@ class UploadJournal:
             return
         for upload in strays:
             self.abort(key, str(upload["UploadId"]))
-
-    @staticmethod
-    def _check(changed: int) -> None:
-        if not changed:
-            raise LeaseLost()

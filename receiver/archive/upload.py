@@ -5,7 +5,8 @@ number of parts in flight, so memory stays at a few parts whatever the size of t
 object becomes visible only when the upload completes, and completion is conditional: if an
 object already sits under the key, it counts as ours only when its SHA-256 matches. Parts
 are reported as they are stored, so an interrupted upload can be resumed from its last
-completed part, the prefix re-read and hashed but not stored again.
+completed part, the prefix re-read and hashed but not stored again. Whoever drives an
+upload hears of it through one :class:`UploadObserver`.
 """
 
 from __future__ import annotations
@@ -14,28 +15,30 @@ import contextlib
 import hashlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import structlog
 
+from receiver import media
+from receiver.compat.stdlib_internals import Hash
 from receiver.errors import FetchError, ObjectConflict, ReceiverError, StorageError, UploadGone
+from receiver.providers.base import MediaKind
 from receiver.storage import ObjectExists, ObjectStore, UploadedPart
 
 __all__ = [
     "BadContent",
     "Checkpoint",
-    "Patience",
     "Resume",
     "StoredObject",
+    "UploadObserver",
     "UploadPaused",
     "upload_stream",
 ]
 
 log = structlog.get_logger(__name__)
 
-_MP4_SIGNATURE_OFFSET = slice(4, 8)
 #: While waiting out a store outage, the tries come at most this far apart.
 _MAX_PATIENT_DELAY = 15.0
 
@@ -59,7 +62,7 @@ class Resume:
     parts: tuple[UploadedPart, ...]
     #: The SHA-256 state after those parts, when this process still holds it: then the
     #: chunks start right after them (a ranged download) instead of at the first byte.
-    digest: hashlib._Hash | None = None
+    digest: Hash | None = None
 
     @property
     def offset(self) -> int:
@@ -72,20 +75,35 @@ class Checkpoint:
 
     upload_id: str
     parts: tuple[UploadedPart, ...]
-    digest: hashlib._Hash
+    digest: Hash
 
 
-@dataclass(frozen=True, kw_only=True)
-class Patience:
-    """How long a part upload waits out a store that is down, holding the part's bytes.
+class UploadObserver:
+    """What an upload tells the one who drives it (the archive attempt), in this order:
 
-    Failing the attempt instead would drop bytes already read, and the retry would read
-    them from the source again. ``keep_alive`` runs between tries (the worker renews its
-    lease there; raising stops the wait).
+    1. :meth:`upload_started`, for a new upload only, before any part is sent;
+    2. :meth:`part_stored`, for each part once the store has it, in part order, on the
+       caller's thread (the journal writes it down there);
+    3. :meth:`announced_size`, asked once every byte is read, before the last part goes up.
+
+    :meth:`store_unavailable` comes between tries while a part waits out a store outage, on
+    an upload thread. Every method may raise to stop the upload. Each does nothing unless a
+    subclass overrides it.
     """
 
-    seconds: float
-    keep_alive: Callable[[], None] | None = None
+    def upload_started(self, upload_id: str) -> None:
+        """A new upload is open. Raising aborts it: nobody else knows it exists."""
+
+    def part_stored(self, part: UploadedPart, checkpoint: Checkpoint) -> None:
+        """``part`` is stored; ``checkpoint`` is where the upload stands after it. Raising
+        :class:`UploadPaused` stops at this part boundary, the upload left open."""
+
+    def announced_size(self) -> int | None:
+        """The size the source announced for the whole file: any other is never completed."""
+        return None
+
+    def store_unavailable(self) -> None:
+        """A part is waiting for the store to come back (the worker renews its lease)."""
 
 
 class UploadPaused(ReceiverError):
@@ -103,36 +121,34 @@ def upload_stream(
     *,
     part_size: int,
     content_type: str = "video/mp4",
+    kind: MediaKind = "video",
     max_bytes: int | None = None,
     resume: Resume | None = None,
-    on_start: Callable[[str], None] | None = None,
-    on_part: Callable[[UploadedPart], None] | None = None,
-    on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    observer: UploadObserver | None = None,
     in_flight: int = 1,
-    expected_size: Callable[[], int | None] | None = None,
-    patience: Patience | None = None,
+    patience: float = 0.0,
 ) -> StoredObject:
     """Upload ``chunks`` (the whole file, from its first byte) to ``key``.
 
     With ``resume`` the parts already stored are not sent again: their bytes are only
     hashed, so the SHA-256 is still that of the whole file; with ``resume.digest`` they are
-    not even read, and ``chunks`` start right after them. ``on_start`` learns a new
-    upload's id and ``on_part`` each part once stored (the caller's journal; it may raise
-    :class:`UploadPaused` to stop at this part boundary), then ``on_checkpoint`` the hash
-    state after it. A failure leaves the upload open for the next attempt to resume, except
-    when the content itself is wrong. ``expected_size`` tells, once the bytes are read, the
-    size the source announced for the whole file: anything else is never completed.
+    not even read, and ``chunks`` start right after them. ``observer`` hears of the upload
+    as it goes (:class:`UploadObserver`). A part upload waits out a store that is down for up
+    to ``patience`` seconds, holding the part's bytes: failing the attempt instead would drop
+    bytes already read, and the retry would read them from the source again. A failure
+    leaves the upload open for the next attempt to resume, except when the content itself is
+    wrong.
     """
+    observer = observer or UploadObserver()
     if resume is None:
         upload_id = store.start_upload(key, content_type=content_type)
-        if on_start:
-            try:
-                on_start(upload_id)
-            except BaseException:
-                # Nobody else knows this upload exists: abort it or it would never be.
-                with contextlib.suppress(StorageError):
-                    store.abort_upload(key, upload_id)
-                raise
+        try:
+            observer.upload_started(upload_id)
+        except BaseException:
+            # Nobody else knows this upload exists: abort it or it would never be.
+            with contextlib.suppress(StorageError):
+                store.abort_upload(key, upload_id)
+            raise
         resume = Resume(upload_id=upload_id, part_size=part_size, parts=())
     upload_id = resume.upload_id
     try:
@@ -142,11 +158,10 @@ def upload_stream(
             chunks,
             resume=resume,
             max_bytes=max_bytes,
-            on_part=on_part,
-            on_checkpoint=on_checkpoint,
+            observer=observer,
             in_flight=in_flight,
-            expected_size=expected_size,
-            patience=patience or Patience(seconds=0),
+            patience=patience,
+            kind=kind,
         )
     except BadContent:
         with contextlib.suppress(StorageError):
@@ -167,17 +182,18 @@ def _send_parts(
     *,
     resume: Resume,
     max_bytes: int | None,
-    on_part: Callable[[UploadedPart], None] | None,
-    on_checkpoint: Callable[[Checkpoint], None] | None,
+    observer: UploadObserver,
     in_flight: int,
-    expected_size: Callable[[], int | None] | None,
-    patience: Patience,
-) -> tuple[hashlib._Hash, int, list[UploadedPart]]:
+    patience: float,
+    kind: MediaKind = "video",
+) -> tuple[Hash, int, list[UploadedPart]]:
     if resume.digest is not None:
         # A ranged download: the bytes before the offset are already hashed and stored.
-        digest, skip, check = resume.digest.copy(), 0, _VideoCheck(max_bytes, at=resume.offset)
+        digest, skip = resume.digest.copy(), 0
+        check = _MediaCheck(max_bytes, at=resume.offset, kind=kind)
     else:
-        digest, skip, check = hashlib.sha256(), resume.offset, _VideoCheck(max_bytes, at=0)
+        digest, skip = hashlib.sha256(), resume.offset
+        check = _MediaCheck(max_bytes, at=0, kind=kind)
     sender = _PipelinedSender(
         store,
         key,
@@ -185,8 +201,7 @@ def _send_parts(
         part_size=resume.part_size,
         done=resume.parts,
         in_flight=in_flight,
-        on_part=on_part,
-        on_checkpoint=on_checkpoint,
+        observer=observer,
         patience=patience,
     )
     # The part being filled, in a buffer no part in flight is using. It is written through a
@@ -217,7 +232,7 @@ def _send_parts(
                     send(filling)
                     filling = sender.free_buffer()
                     into, filled = memoryview(filling), 0
-        check.end(stored=skip, expected=expected_size() if expected_size else None)
+        check.end(stored=skip, expected=observer.announced_size())
         if filled:  # the last, shorter part (an empty file never gets here)
             into.release()  # (a bytearray with a view on it cannot be resized)
             del filling[filled:]
@@ -226,21 +241,22 @@ def _send_parts(
     return digest, check.size, parts
 
 
-class _VideoCheck:
-    """What the bytes must be: an MP4 (an ``ftyp`` box first), within the size cap, whole."""
+class _MediaCheck:
+    """What the bytes must be: a file of the result's kind (for a video an MP4, an ``ftyp``
+    box first; :func:`receiver.media.refusal`), within the size cap, whole."""
 
-    def __init__(self, max_bytes: int | None, *, at: int) -> None:
+    def __init__(self, max_bytes: int | None, *, at: int, kind: MediaKind = "video") -> None:
         self._max_bytes = max_bytes
+        self._kind: MediaKind = kind
         #: Bytes of the file seen so far (a ranged download starts past the signature).
         self.size = at
         self._head = b"" if at == 0 else None
 
     def see(self, chunk: bytes) -> None:
-        if self._head is not None and len(self._head) < 8:
-            self._head += chunk[: 8 - len(self._head)]
-            if len(self._head) == 8 and self._head[_MP4_SIGNATURE_OFFSET] != b"ftyp":
-                # Retried (the source may serve the right bytes next time), never resumed.
-                raise BadContent("the download is not an MP4 file (no 'ftyp' box at the start)")
+        if self._head is not None and len(self._head) < media.HEAD_BYTES:
+            self._head += chunk[: media.HEAD_BYTES - len(self._head)]
+            if len(self._head) == media.HEAD_BYTES:
+                self._check_head()
         self.size += len(chunk)
         if self._max_bytes is not None and self.size > self._max_bytes:
             raise BadContent(f"the video is larger than {self._max_bytes} bytes", permanent=True)
@@ -249,7 +265,10 @@ class _VideoCheck:
         if self.size == 0:
             raise BadContent("the download was empty")
         if self.size < 8:
-            raise BadContent("the download is too short to be an MP4 file")
+            kind = "an MP4" if self._kind == "video" else f"an {self._kind}"
+            raise BadContent(f"the download is too short to be {kind} file")
+        if self._head is not None and len(self._head) < media.HEAD_BYTES:
+            self._check_head()
         if self.size < stored:
             raise FetchError(
                 f"the download ended after {self.size} bytes, before the {stored} already stored"
@@ -257,12 +276,19 @@ class _VideoCheck:
         if expected is not None and self.size != expected:
             raise FetchError(f"the download came to {self.size} of the {expected} bytes announced")
 
+    def _check_head(self) -> None:
+        assert self._head is not None
+        refusal = media.refusal(self._kind, self._head)
+        if refusal is not None:
+            # Retried (the source may serve the right bytes next time), never resumed.
+            raise BadContent(refusal)
+
 
 class _PipelinedSender:
     """Sends parts on a small pool while the caller reads the next one from the source.
 
     At most ``in_flight`` parts are on their way at once, so memory is bounded by
-    ``in_flight + 1`` parts whatever the file's size; ``on_part`` hears of each stored part
+    ``in_flight + 1`` parts whatever the file's size; the observer hears of each stored part
     in order, on the caller's thread (the journal writes them down there).
 
     The buffers of stored parts are filled again rather than freed: a fresh buffer of a
@@ -280,27 +306,25 @@ class _PipelinedSender:
         part_size: int,
         done: tuple[UploadedPart, ...],
         in_flight: int,
-        on_part: Callable[[UploadedPart], None] | None,
-        on_checkpoint: Callable[[Checkpoint], None] | None,
-        patience: Patience,
+        observer: UploadObserver,
+        patience: float,
     ) -> None:
         self._store = store
         self._patience = patience
         self._key = key
         self._upload_id = upload_id
         self._in_flight = max(1, in_flight)
-        self._on_part = on_part
-        self._on_checkpoint = on_checkpoint
+        self._observer = observer
         self.parts = list(done)
         self._next_number = len(done) + 1
         self._part_size = part_size
-        self._pending: deque[tuple[Future[UploadedPart], hashlib._Hash, bytearray]] = deque()
+        self._pending: deque[tuple[Future[UploadedPart], Hash, bytearray]] = deque()
         #: Buffers whose parts are stored: no thread reads them any more.
         self._spare: list[bytearray] = []
         self._journal_failed = False
         self._pool = ThreadPoolExecutor(self._in_flight, thread_name_prefix="part-upload")
 
-    def send(self, data: bytearray, digest_after: hashlib._Hash) -> None:
+    def send(self, data: bytearray, digest_after: Hash) -> None:
         while len(self._pending) >= self._in_flight:
             self._collect_oldest()
         number = self._next_number
@@ -313,7 +337,7 @@ class _PipelinedSender:
         return self._spare.pop() if self._spare else bytearray(self._part_size)
 
     def _upload(self, number: int, data: bytearray) -> UploadedPart:
-        give_up = time.monotonic() + self._patience.seconds
+        give_up = time.monotonic() + self._patience
         delay = 1.0
         while True:
             try:
@@ -328,8 +352,7 @@ class _PipelinedSender:
                 )
             time.sleep(delay)
             delay = min(delay * 2, _MAX_PATIENT_DELAY)
-            if self._patience.keep_alive:
-                self._patience.keep_alive()
+            self._observer.store_unavailable()
 
     def finish(self) -> list[UploadedPart]:
         while self._pending:
@@ -342,16 +365,14 @@ class _PipelinedSender:
         if len(data) == self._part_size:  # (the last part's is cut short: not reused)
             self._spare.append(data)
         self.parts.append(part)
-        if self._on_part:
-            try:
-                self._on_part(part)
-            except BaseException:
-                self._journal_failed = True
-                raise
-        if self._on_checkpoint:
-            self._on_checkpoint(
-                Checkpoint(upload_id=self._upload_id, parts=tuple(self.parts), digest=digest_after)
-            )
+        checkpoint = Checkpoint(
+            upload_id=self._upload_id, parts=tuple(self.parts), digest=digest_after
+        )
+        try:
+            self._observer.part_stored(part, checkpoint)
+        except BaseException:
+            self._journal_failed = True
+            raise
 
     def __enter__(self) -> _PipelinedSender:
         return self

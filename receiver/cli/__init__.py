@@ -9,31 +9,20 @@ stdout carries only a command's output; logs go to stderr. Exit status: 0 succes
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 import receiver
-from receiver import logs
-from receiver.cli import doctor, jobs, recovery, services
+from receiver import config_docs, logs
+from receiver.cli import completion, doctor, jobs, models, recovery, services
 from receiver.config import Settings
 from receiver.errors import ConfigError, ReceiverError, ValidationError
 from receiver.terminal import terminal_safe
 
 __all__ = ["main"]
 
-_ENV_HELP = """\
-configuration (environment):
-  RECEIVER_DATABASE_URL     sqlite:///var/receiver.db (default) or postgresql://...
-  RECEIVER_S3_ENDPOINT_URL  S3 endpoint (empty for AWS); RECEIVER_S3_BUCKET, RECEIVER_S3_PREFIX
-  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
-  RECEIVER_PUBLIC_URL       https base URL the provider calls back
-  RECEIVER_SECRET_KEYS      comma-separated signing keys, newest first
-  EVOLINK_API_KEY, EVOLINK_BASE_URL
-  RECEIVER_INSECURE=1       development only: http URLs and loopback downloads
-  full list: docs/configuration.md, or `receiver config --example`
-
-after deploying: `receiver doctor` checks everything and says what to fix
-"""
+_ENV_HELP = config_docs.cli_environment_help()
 
 #: Commands that work on what is already recorded. A database they opened would be new and
 #: empty (a wrong or missing RECEIVER_DATABASE_URL), and they would report "nothing", so a
@@ -75,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`receiver jobs | head`): what it did not read is not an
+        # error worth a traceback. Point stdout at /dev/null so the exit flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     jobs.add_submit(commands)
     jobs.add_inspection(commands)
+    models.add_models(commands)
     recovery.add_recovery(commands)
     services.add_services(commands)
     doctor.add_setup(commands)
+    completion.add_completion(commands, parser)
     return parser

@@ -15,7 +15,7 @@ from receiver.config import Settings, parse_duration
 if TYPE_CHECKING:
     from receiver.context import Context
 
-__all__ = ["context", "duration", "print_details", "print_json", "progress"]
+__all__ = ["context", "duration", "positive", "print_details", "print_json", "progress"]
 
 
 def context(settings: Settings) -> Context:
@@ -30,6 +30,17 @@ def duration(text: str) -> timedelta:
         return timedelta(seconds=parse_duration(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def positive(text: str) -> int:
+    """A count of at least 1 (``--limit``, ``--concurrency``): argparse says what is wrong."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from receiver.cli._common import context, duration, print_json
+from receiver.compat.stdlib_internals import SubParsers
 from receiver.config import Settings
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["add_costs", "budget_line", "budget_state", "price_line"]
 
 
-def add_costs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_costs(commands: SubParsers) -> None:
     costs = commands.add_parser(
         "costs",
         help="credits spent, by model or by day",
@@ -102,4 +103,13 @@ def budget_line(budget: BudgetState, *, cost: float | None = None, unpriced: int
 def price_line(prepared: PreparedJob) -> str:
     request = prepared.request
     credits = "unknown credits" if prepared.credits is None else f"{prepared.credits:g} credits"
+    if request.params:
+        # A catalogue (or unknown) model: its body's fields say what is made, not the
+        # duration and quality every video model shares.
+        fields = ", ".join(
+            f"{name}={value}"
+            for name, value in sorted(request.params.items())
+            if name not in {"prompt", "model"}
+        )
+        return f"{request.model} ({fields}): {credits}"
     return f"{request.model}, {request.duration} s at {request.quality}: {credits}"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 
 from receiver.cli._common import print_json
+from receiver.compat.stdlib_internals import SubParsers
 from receiver.config import Settings
 
 __all__ = ["add_setup"]
 
 
-def add_setup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_setup(commands: SubParsers) -> None:
     doctor = commands.add_parser(
         "doctor",
         help="check the whole deployment and say what to fix",

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from receiver.cli._common import context, duration, print_details, print_json
+from receiver import clock
+from receiver.cli._common import context, duration, positive, print_details, print_json
 from receiver.cli.costs import add_costs
 from receiver.cli.lifecycle import add_delete
+from receiver.compat.stdlib_internals import SubParsers
 from receiver.config import Settings
 from receiver.errors import ValidationError
 from receiver.lifecycle import DeliveryOutcome, JobStatus
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["add_inspection", "add_submit"]
 
 
-def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_submit(commands: SubParsers) -> None:
     submit = commands.add_parser(
         "submit",
         help="submit a text- or image-to-video job, or a batch of them (--from)",
@@ -53,9 +55,27 @@ def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--duration", type=int, help="seconds, 3-15 (default: the shots' total, else 5)"
     )
     submit.add_argument("--aspect-ratio", help="16:9 (default), 9:16 or 1:1")
-    submit.add_argument("--quality", help="720p (default) or 1080p (1.25x the credits)")
     submit.add_argument(
-        "--model", help="model id (default: Kling 3.0 Turbo on EvoLink, kling-v3 on Kling)"
+        "--quality", help="the model's quality (Kling 3.0: 720p, the default, or 1080p at 1.25x)"
+    )
+    submit.add_argument(
+        "--model",
+        help="model id (default: Kling 3.0 Turbo on EvoLink, kling-v3 on Kling); "
+        "`receiver models` lists EvoLink's",
+    )
+    submit.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another field of the model's request, under EvoLink's name (repeat); VALUE is "
+        "JSON or text, a dotted KEY is nested: --param n=2 --param model_params.web_search=true",
+    )
+    submit.add_argument(
+        "--allow-unknown-model",
+        action="store_true",
+        help="send a model `receiver models` does not list: unchecked, and unpriced (so "
+        "refused under RECEIVER_MAX_CREDITS_PER_DAY)",
     )
     submit.add_argument(
         "--provider",
@@ -80,7 +100,7 @@ def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     submit.add_argument(
         "--concurrency",
-        type=_positive,
+        type=positive,
         default=4,
         metavar="N",
         help="with --from: submissions in flight at once (default 4)",
@@ -101,7 +121,7 @@ def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "will not be. Exit 0 when all are stored, 1 when one is not or on --timeout, "
         "130 on Ctrl-C (the jobs go on). With several jobs, --json prints one line each.",
     )
-    wait.add_argument("job_ids", metavar="JOB", nargs="*")
+    wait.add_argument("job_ids", metavar="JOB", nargs="*", help="the jobs to wait for")
     wait.add_argument(
         "--all-pending", action="store_true", help="every job whose video may still come"
     )
@@ -115,24 +135,17 @@ def add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Save JOB's stored video as DIR/JOB.mp4 (or at --to FILE); a download "
         "that was interrupted continues where it stopped. Prints the path.",
     )
-    download.add_argument("job_id", metavar="JOB")
+    download.add_argument("job_id", metavar="JOB", help="the job whose video to save")
     download.add_argument(
         "--to",
         default=".",
         metavar="DIR|FILE",
         help="where to save it (default: the current directory)",
     )
+    download.add_argument(
+        "--json", action="store_true", help="print {path, size_bytes, sha256} as JSON"
+    )
     download.set_defaults(run=_download)
-
-
-def _positive(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
 
 
 def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
@@ -151,10 +164,21 @@ def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
     parser.add_argument("--timeout", type=duration, help="give up after this long, e.g. 30m")
 
 
-def add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    jobs = commands.add_parser("jobs", help="list jobs, newest first")
-    jobs.add_argument("--status", help="only jobs in this status")
-    jobs.add_argument("--limit", type=int, default=50)
+def add_inspection(commands: SubParsers) -> None:
+    jobs = commands.add_parser(
+        "jobs",
+        help="list jobs, newest first",
+        description="List jobs, newest first. When more match than --limit shows, stderr "
+        'says how many ("50 of 1234 shown").',
+    )
+    jobs.add_argument("--status", help="only jobs in this status (" + ", ".join(JobStatus) + ")")
+    jobs.add_argument("--model", help="only jobs of this model")
+    jobs.add_argument(
+        "--since", type=duration, help="only jobs created this recently, e.g. 24h, 7d"
+    )
+    jobs.add_argument(
+        "--limit", type=positive, default=50, metavar="N", help="show at most N (default 50)"
+    )
     jobs.add_argument("--json", action="store_true", help="print JSON lines, one job each")
     jobs.add_argument(
         "--needs-attention",
@@ -165,8 +189,10 @@ def add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     jobs.set_defaults(run=_jobs)
 
     show = commands.add_parser("show", help="one job with its asset, events and deliveries")
-    show.add_argument("job_id", metavar="JOB")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("job_id", metavar="JOB", help="the job's id (job_...)")
+    show.add_argument(
+        "--json", action="store_true", help="print the job document (as GET /v1/jobs/{id})"
+    )
     show.set_defaults(run=_show)
 
     callback_url = commands.add_parser(
@@ -180,18 +206,32 @@ def add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     callback_url.add_argument(
         "--provider", choices=PROVIDER_NAMES, default="evolink", help="whose callbacks it takes"
     )
+    callback_url.add_argument(
+        "--json", action="store_true", help="print {callback_url, provider, label} as JSON"
+    )
     callback_url.set_defaults(run=_callback_url)
 
     deliveries = commands.add_parser(
-        "deliveries", help="the raw delivery log: every request to a callback route"
+        "deliveries",
+        help="the raw delivery log: every request to a callback route",
+        description="List the delivery log, newest first; `deliveries show ID` prints one "
+        "delivery as it was kept: its headers (secrets redacted on arrival) and its body.",
+    )
+    deliveries.add_argument(
+        "action", nargs="?", choices=["show"], help="show: one delivery with headers and body"
+    )
+    deliveries.add_argument(
+        "ids", nargs="*", metavar="ID", help="with show: the deliveries' ids (dlv_...)"
     )
     deliveries.add_argument("--job", help="only deliveries of this job")
-    deliveries.add_argument(
-        "--outcome", help="accepted, duplicate, stale, unknown_status or rejected"
-    )
+    deliveries.add_argument("--outcome", help="only this outcome: " + ", ".join(DeliveryOutcome))
     deliveries.add_argument("--since", type=duration, help="only newer ones, e.g. 30m, 24h, 7d")
-    deliveries.add_argument("--limit", type=int, default=100)
-    deliveries.add_argument("--json", action="store_true", help="print JSON lines")
+    deliveries.add_argument(
+        "--limit", type=positive, default=100, metavar="N", help="show at most N (default 100)"
+    )
+    deliveries.add_argument(
+        "--json", action="store_true", help="print JSON lines (with show: one document each)"
+    )
     deliveries.set_defaults(run=_deliveries)
 
     add_costs(commands)
@@ -201,11 +241,16 @@ def add_inspection(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 def _submit(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import jobs, waiting
     from receiver.cli.batches import run_batch
+    from receiver.cli.models import parse_params
     from receiver.submission.idempotency import client_key
     from receiver.submission.shots import parse_shot
     from receiver.submission.spec import JobSpec, prepare, submit_once
 
     if args.source is not None:
+        if args.param or args.allow_unknown_model:
+            raise ValidationError(
+                "--param", "--param and --allow-unknown-model apply to one job, not to --from"
+            )
         return run_batch(settings, args)
     spec = JobSpec(
         prompt=args.prompt,
@@ -213,10 +258,12 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
         image=args.image,
         duration=args.duration,
         aspect_ratio=args.aspect_ratio,
-        quality=args.quality or "720p",
+        quality=args.quality,
         model=args.model,
         negative_prompt=args.negative_prompt,
         sound=args.sound,
+        params=parse_params(args.param),
+        allow_unknown_model=args.allow_unknown_model,
     )
     with context(settings) as ctx:
         prepared = prepare(ctx, spec, provider_name=args.provider)
@@ -253,6 +300,9 @@ def _dry_run(ctx: Context, prepared: PreparedJob, *, as_json: bool) -> int:
                 "duration": prepared.request.duration,
                 "quality": prepared.request.quality,
                 "prompt": prepared.request.prompt,
+                "provider": prepared.provider,
+                # A catalogue model's body fields (empty for the named fields above).
+                "params": dict(prepared.request.params),
                 "credits": prepared.credits,
                 "budget": budget.as_json() if budget else None,
                 "within_budget": fits,
@@ -295,25 +345,35 @@ def _wait_and_report(
 def _download(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import waiting
 
-    return waiting.download_command(settings, args.job_id, args.to)
+    return waiting.download_command(settings, args.job_id, args.to, as_json=args.json)
 
 
 def _jobs(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import jobs, presenters
 
     if args.needs_attention:
+        if args.status or args.model or args.since:
+            raise ValidationError(
+                "--needs-attention", "goes alone: --status, --model and --since do not apply"
+            )
         return _needs_attention(settings, args)
     if args.status is not None and args.status not in set(JobStatus):
         raise ValidationError(
             "--status", f"no such status {args.status!r}; one of " + ", ".join(JobStatus)
         )
+    since = clock.now() - args.since if args.since is not None else None
+    filters = {"status": args.status, "model": args.model, "since": since}
     with context(settings) as ctx:
-        summaries = jobs.list_jobs(ctx, status=args.status, limit=args.limit)
+        summaries = jobs.list_jobs(ctx, limit=args.limit, **filters)
+        total = jobs.count_jobs(ctx, **filters) if len(summaries) == args.limit else len(summaries)
     if args.json:
         for summary in summaries:
             print(json.dumps(presenters.summary_json(summary)))
     else:
         print(presenters.text_table(summaries))
+    if total > len(summaries):
+        # stderr: stdout stays the list itself, so `| jq` and `| wc -l` keep working.
+        print(f"{len(summaries)} of {total} shown (--limit N for more)", file=sys.stderr)
     return 0
 
 
@@ -346,13 +406,21 @@ def _callback_url(settings: Settings, args: argparse.Namespace) -> int:
 
     ctx = context(settings)
     claims = CallbackClaims(provider=args.provider, label=args.label)
-    print(ctx.signer.callback_url(settings.require_public_url(), claims))
+    url = ctx.signer.callback_url(settings.require_public_url(), claims)
+    if args.json:
+        print_json({"callback_url": url, "provider": args.provider, "label": args.label})
+    else:
+        print(url)
     return 0
 
 
 def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
     from receiver import deliveries, presenters
 
+    if args.action == "show":
+        return _show_deliveries(settings, args)
+    if args.ids:
+        raise ValidationError("deliveries", "IDs go with `deliveries show ID...`")
     if args.outcome is not None and args.outcome not in set(DeliveryOutcome):
         raise ValidationError(
             "--outcome", f"no such outcome {args.outcome!r}; one of " + ", ".join(DeliveryOutcome)
@@ -367,3 +435,29 @@ def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(presenters.text_deliveries(found))
     return 0
+
+
+def _show_deliveries(settings: Settings, args: argparse.Namespace) -> int:
+    from receiver import deliveries, presenters
+    from receiver.errors import NotFoundError
+
+    if not args.ids:
+        raise ValidationError("deliveries show", "give the IDs of the deliveries")
+    if args.job or args.outcome or args.since:
+        raise ValidationError(
+            "deliveries show", "--job, --outcome and --since list; show takes IDs"
+        )
+    missing = 0
+    with context(settings) as ctx:
+        for delivery_id in args.ids:
+            try:
+                stored = deliveries.get_delivery(ctx, delivery_id)
+            except NotFoundError as exc:
+                missing += 1
+                print(f"receiver: {presenters.terminal_safe(exc.message)}", file=sys.stderr)
+                continue
+            if args.json:
+                print(json.dumps(presenters.stored_delivery_json(stored)))
+            else:
+                print(presenters.text_stored_delivery(stored))
+    return 1 if missing else 0

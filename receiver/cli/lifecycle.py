@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from receiver.cli._common import context
+from receiver.cli._common import context, positive
+from receiver.compat.stdlib_internals import SubParsers
 from receiver.config import Settings
 from receiver.errors import ReceiverError
 from receiver.providers import PROVIDER_NAMES
@@ -15,7 +16,7 @@ from receiver.terminal import terminal_safe
 __all__ = ["add_delete", "add_import"]
 
 
-def add_delete(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_delete(commands: SubParsers) -> None:
     delete = commands.add_parser(
         "delete",
         help="delete settled jobs: their stored video and their records (audited)",
@@ -24,7 +25,7 @@ def add_delete(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "An audit row stays (receiver deletions): who, when, why, and what the job cost, "
         "which still counts against the day's budget.",
     )
-    delete.add_argument("job_ids", nargs="+", metavar="JOB")
+    delete.add_argument("job_ids", nargs="+", metavar="JOB", help="the settled jobs to delete")
     delete.add_argument("--reason", help="why, for the audit")
     delete.add_argument("--json", action="store_true", help="print one JSON line per job")
     delete.set_defaults(run=_delete)
@@ -32,12 +33,14 @@ def add_delete(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     deletions = commands.add_parser(
         "deletions", help="the audit of deleted jobs: who deleted what, when, and why"
     )
-    deletions.add_argument("--limit", type=int, default=100)
+    deletions.add_argument(
+        "--limit", type=positive, default=100, metavar="N", help="show at most N (default 100)"
+    )
     deletions.add_argument("--json", action="store_true", help="print JSON lines")
     deletions.set_defaults(run=_deletions)
 
 
-def add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_import(commands: SubParsers) -> None:
     imports = commands.add_parser(
         "import",
         help="adopt tasks submitted elsewhere: ask the provider, archive their videos",
@@ -45,7 +48,9 @@ def add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "the provider's own console) and take it in as a job: a completed task's video is "
         "archived while its link lives, a running one followed until it ends.",
     )
-    imports.add_argument("task_ids", nargs="+", metavar="TASK_ID")
+    imports.add_argument(
+        "task_ids", nargs="+", metavar="TASK_ID", help="the provider's task ids to adopt"
+    )
     imports.add_argument(
         "--provider", choices=PROVIDER_NAMES, default="evolink", help="whose task it is"
     )

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 
 from receiver.cli._common import context
+from receiver.compat.stdlib_internals import SubParsers
 from receiver.config import Settings
 from receiver.errors import ConfigError
 
 __all__ = ["add_services"]
 
 
-def add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_services(commands: SubParsers) -> None:
     serve = commands.add_parser("serve", help="run the receiver (and, by default, a worker)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--no-worker", action="store_true", help="receive only; archive elsewhere")
     serve.set_defaults(run=_serve)
 
@@ -26,14 +30,22 @@ def add_services(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--json", action="store_true", help="print {applied: [versions]} as JSON")
     migrate.set_defaults(run=_migrate)
 
     simulator = commands.add_parser("simulator", help="run the provider simulator")
-    simulator.add_argument("--host", default="127.0.0.1")
-    simulator.add_argument("--port", type=int, default=8010)
+    simulator.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    simulator.add_argument(
+        "--port", type=int, default=8010, help="port to listen on (default 8010)"
+    )
     simulator.add_argument("--delay", type=float, default=3.0, help="seconds until a task ends")
     simulator.add_argument(
-        "--outcome", default="completed", choices=["completed", "failed", "cancelled", "unknown"]
+        "--outcome",
+        default="completed",
+        choices=["completed", "failed", "cancelled", "unknown"],
+        help="how every task ends (default completed)",
     )
     simulator.add_argument("--video-bytes", type=int, help="pad videos to this size (bytes)")
     # Secrets come from the environment: a command line is shown to every user by `ps`.
@@ -101,7 +113,7 @@ def _check_free(host: str, port: int, flag: str) -> None:
         sock.close()
 
 
-def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from receiver.store.database import open_database
     from receiver.store.migrate import migrate
 
@@ -110,12 +122,15 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
         applied = migrate(db)
     finally:
         db.close()
-    print(f"applied {len(applied)} migration(s)" if applied else "the schema is up to date")
+    if args.json:
+        print(json.dumps({"applied": [f"{m.version:04d}_{m.name}" for m in applied]}))
+    else:
+        print(f"applied {len(applied)} migration(s)" if applied else "the schema is up to date")
     return 0
 
 
 def _simulator(_settings: Settings, args: argparse.Namespace) -> int:
-    from receiver import simulator
+    from receiver.devtools import simulator
 
     secrets = simulator.secrets_from_env(
         os.environ, api_key=args.api_key, kling_secret_key=args.kling_secret_key
@@ -135,6 +150,6 @@ def _simulator(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
-    from receiver.dev import run_dev
+    from receiver.devtools.dev import run_dev
 
     return run_dev(settings, port=args.port, demo=not args.no_demo)

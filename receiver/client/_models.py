@@ -71,7 +71,8 @@ def _object(document: Any, what: str) -> Mapping[str, Any]:
 
 @dataclass(frozen=True, kw_only=True)
 class Asset:
-    """The stored video: its S3 object, size, SHA-256 and what its container says."""
+    """A stored file (a video, an image, an audio file): its S3 object, size, SHA-256 and
+    what its content says; ``result_index`` is which result of the task it is."""
 
     uri: str
     bucket: str
@@ -84,6 +85,7 @@ class Asset:
     width: int | None = None
     height: int | None = None
     codec: str | None = None
+    result_index: int = 0
 
     @classmethod
     def from_json(cls, document: Any) -> Asset:
@@ -100,6 +102,7 @@ class Asset:
             width=doc.get("width"),
             height=doc.get("height"),
             codec=doc.get("codec"),
+            result_index=int(doc.get("result_index") or 0),
         )
 
 
@@ -198,10 +201,17 @@ class Job:
     attention: str | None = None
     estimated_seconds: int | None = None
     credits_reserved: float | None = None
+    #: Our estimate before submitting (None: the model has no price); counts until the
+    #: provider says what it reserved.
+    credits_estimated: float | None = None
     submitted_at: datetime | None = None
     finished_at: datetime | None = None
     stored_at: datetime | None = None
     asset: Asset | None = None
+    #: Every stored file, in the order of the task's results (``asset`` is the first).
+    assets: tuple[Asset, ...] = ()
+    #: What the task returned that is no file (an element id, a persona); None if nothing.
+    result_data: Mapping[str, Any] | None = None
     events: tuple[Event, ...] = ()
     deliveries: tuple[Delivery, ...] = ()
 
@@ -210,6 +220,7 @@ class Job:
         doc = _object(document, "a job")
         job_id = str(_need(doc, "id"))
         error = doc.get("error")
+        asset = Asset.from_json(doc["asset"]) if doc.get("asset") is not None else None
         return cls(
             id=job_id,
             status=str(_need(doc, "status")),
@@ -226,12 +237,17 @@ class Job:
             attention=doc.get("attention"),
             estimated_seconds=doc.get("estimated_seconds"),
             credits_reserved=doc.get("credits_reserved"),
+            credits_estimated=doc.get("credits_estimated"),
             created_at=_required_time(doc.get("created_at")),
             submitted_at=_time(doc.get("submitted_at")),
             finished_at=_time(doc.get("finished_at")),
             stored_at=_time(doc.get("stored_at")),
             updated_at=_required_time(doc.get("updated_at")),
-            asset=Asset.from_json(doc["asset"]) if doc.get("asset") is not None else None,
+            asset=asset,
+            assets=tuple(Asset.from_json(a) for a in doc["assets"])
+            if isinstance(doc.get("assets"), list)
+            else ((asset,) if asset is not None else ()),
+            result_data=doc["result_data"] if isinstance(doc.get("result_data"), Mapping) else None,
             events=tuple(Event.from_history(e, job_id) for e in doc.get("events") or ()),
             deliveries=tuple(Delivery.from_json(d) for d in doc.get("deliveries") or ()),
         )
@@ -428,6 +444,8 @@ class Notification:
     #: The job when the notification was made (no history); None if it was deleted since.
     job: Job | None
     asset: Asset | None
+    #: Every stored file of the job, in the order of its task's results.
+    assets: tuple[Asset, ...] = ()
     #: What the event says beyond the job and the asset.
     data: Mapping[str, Any] = field(default_factory=dict)
 
@@ -436,6 +454,8 @@ class Notification:
         doc = _object(document, "a notification")
         data = dict(_object(doc.get("data"), "the notification's data"))
         asset = data.pop("asset", None)
+        assets = data.pop("assets", None)
+        listed = assets if isinstance(assets, list) else ([asset] if asset is not None else [])
         job = data.pop("job", None)
         seq = data.pop("event_seq", None)
         job_doc = _object(job, "the notification's job")
@@ -447,7 +467,8 @@ class Notification:
             timestamp=_required_time(doc.get("timestamp")),
             event_seq=int(seq) if seq is not None else 0,
             job_id=str(_need(job_doc, "id")),
-            job=Job.from_json({**job_doc, "asset": asset}) if whole else None,
+            job=Job.from_json({**job_doc, "asset": asset, "assets": listed}) if whole else None,
             asset=Asset.from_json(asset) if asset is not None else None,
+            assets=tuple(Asset.from_json(item) for item in listed),
             data=data,
         )

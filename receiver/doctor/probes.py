@@ -33,10 +33,11 @@ from receiver.errors import (
     ReceiverError,
 )
 from receiver.store.database import Database, is_database_error, open_database, require_database
+from receiver.store.deliveries import Deliveries
 
 # The wire format of callback tokens (receiver/tokens.py): a unit test holds this probe to
 # CallbackSigner's verdict, so the two cannot drift apart.
-from receiver.tokens import _SALT as _TOKEN_SALT
+from receiver.tokens import SALT as TOKEN_SALT
 
 __all__ = [
     "BucketFacts",
@@ -230,7 +231,7 @@ def probe_token(keys: Sequence[Secret], provider: str = PROBE_PROVIDER) -> str:
     job, and is written down (if at all) as a summary row like any junk.
     """
     serializer = URLSafeTimedSerializer(
-        [key.reveal() for key in reversed(keys)], salt=_TOKEN_SALT, signer=_LongAgo
+        [key.reveal() for key in reversed(keys)], salt=TOKEN_SALT, signer=_LongAgo
     )
     return serializer.dumps({"p": provider, "l": "receiver-doctor"})
 
@@ -283,5 +284,9 @@ def probe_round_trip(settings: Settings, db: Database | None) -> RoundTripFacts:
     if db is None or facts.delivery_id is None:
         return facts
     with db.reading() as conn:
-        row = conn.fetch_one("get_delivery", id=facts.delivery_id)
-    return replace(facts, recorded=row is not None, client_addr=row["client_addr"] if row else None)
+        stored = Deliveries(conn).get(facts.delivery_id)
+    return replace(
+        facts,
+        recorded=stored is not None,
+        client_addr=stored.delivery.client_addr if stored is not None else None,
+    )

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from receiver.config import Settings
 from receiver.errors import ConfigError
 from receiver.providers.base import JobRequest, Provider, TaskSnapshot, TaskStatus
+from receiver.providers.models import ModelSpec
 
-__all__ = ["PROVIDER_NAMES", "JobRequest", "Provider", "TaskSnapshot", "TaskStatus", "build"]
+__all__ = [
+    "PROVIDER_NAMES",
+    "JobRequest",
+    "ModelSpec",
+    "Provider",
+    "TaskSnapshot",
+    "TaskStatus",
+    "build",
+    "models_of",
+]
 
 #: Every provider a job may name; also the segments ``/callbacks/<name>/<token>`` accepts.
 PROVIDER_NAMES = ("evolink", "kling")
+
+
+def models_of(name: str) -> Mapping[str, ModelSpec]:
+    """Provider ``name``'s models by the id a validated request carries; empty if unknown."""
+    if name == "evolink":
+        from receiver.providers import evolink_models
+
+        return evolink_models.MODELS
+    if name == "kling":
+        from receiver.providers import kling_models
+
+        return kling_models.MODELS
+    return {}
 
 
 def build(name: str, settings: Settings) -> Provider:

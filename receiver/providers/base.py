@@ -12,12 +12,26 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
 
 import orjson
 
-__all__ = ["JobRequest", "Provider", "TaskSnapshot", "TaskStatus", "decode_json_body"]
+from receiver.providers.models import ModelSpec
+
+__all__ = [
+    "JobRequest",
+    "MediaKind",
+    "Provider",
+    "TaskResult",
+    "TaskSnapshot",
+    "TaskStatus",
+    "decode_json_body",
+]
+
+#: What a result is, when the task says (a ``results`` URL says nothing: the model's kind
+#: or the bytes tell then).
+MediaKind = Literal["video", "image", "audio"]
 
 
 class TaskStatus(enum.StrEnum):
@@ -38,7 +52,13 @@ class TaskStatus(enum.StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class JobRequest:
-    """What a user asks for: one video."""
+    """What a user asks for: one task (a video, or for a catalogue model any media).
+
+    The named fields are the options every video model shares. ``params`` holds, for a
+    model of EvoLink's catalogue (other than the four Kling models the fields describe) or an
+    unknown model, the fields of the request body under EvoLink's names, as checked: the
+    named fields then only summarise it (for records and estimates).
+    """
 
     prompt: str
     model: str | None = None
@@ -48,6 +68,10 @@ class JobRequest:
     image_url: str | None = None
     negative_prompt: str | None = None
     sound: str | None = None
+    #: The body's fields under the provider's names (JSON values); empty for the named ones.
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    #: Whether a model the provider's table does not know is sent anyway, unchecked.
+    allow_unknown_model: bool = False
 
     def as_params(self) -> dict[str, Any]:
         """The request as recorded with the job (only what was set)."""
@@ -62,9 +86,30 @@ class JobRequest:
                 "image_url": self.image_url,
                 "negative_prompt": self.negative_prompt,
                 "sound": self.sound,
+                "params": self._recorded_body() or None,
             }.items()
             if value is not None
         }
+
+    def _recorded_body(self) -> dict[str, Any]:
+        # The first frame's URL may be presigned (it expires and carries a signature): the
+        # body names it by its field, as the record's "image_url" (or "image") says where.
+        def recorded(value: Any) -> Any:
+            if self.image_url is not None and value == self.image_url:
+                return "(image_url)"
+            if isinstance(value, list):
+                return [recorded(item) for item in value]
+            return value
+
+        return {name: recorded(value) for name, value in self.params.items()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskResult:
+    """One file a completed task made: where to fetch it, and what it is if the task says."""
+
+    url: str
+    kind: MediaKind | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,7 +120,14 @@ class TaskSnapshot:
     status: TaskStatus
     raw_status: str
     progress: int | None = None
-    video_urls: tuple[str, ...] = ()
+    #: Every file the task made, in the provider's order, each once: one asset each.
+    results: tuple[TaskResult, ...] = ()
+    #: What the task returned that is not a file (an element id, a persona, a song's title):
+    #: the model-specific ``result_data`` with its media URLs taken out (a list or a lone
+    #: value wrapped as ``{"items": ...}`` or ``{"value": ...}``); None when absent.
+    result_data: Mapping[str, Any] | None = None
+    #: How long the task's links live, when the task itself says (else the model's rule).
+    link_lifetime: timedelta | None = None
     error_code: str | None = None
     error_message: str | None = None
     model: str | None = None
@@ -83,6 +135,11 @@ class TaskSnapshot:
     estimated_seconds: int | None = None
     credits_reserved: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def video_urls(self) -> tuple[str, ...]:
+        """The URLs of every result (of whatever kind), in order."""
+        return tuple(result.url for result in self.results)
 
 
 class Provider(Protocol):
@@ -97,6 +154,12 @@ class Provider(Protocol):
 
     def require_credentials(self) -> None:
         """Raise :class:`~receiver.errors.ConfigError` naming the settings that are missing."""
+        ...
+
+    def model_spec(self, model: str | None, *, image: bool) -> ModelSpec:
+        """The rules and price of ``model``, or of the model a request naming none gets
+        (``image``: with a first frame); raises :class:`~receiver.errors.ValidationError`
+        for a model the provider does not have."""
         ...
 
     def validate(self, request: JobRequest) -> JobRequest:

@@ -7,18 +7,11 @@ from typing import Any
 import httpx
 
 from receiver.config import Secret
-from receiver.errors import (
-    ConfigError,
-    ProviderAuthError,
-    ProviderError,
-    ProviderNotFound,
-    ProviderQuotaError,
-    ProviderRateLimited,
-    ProviderUnavailable,
-    ValidationError,
-)
+from receiver.errors import ConfigError, ProviderError
+from receiver.providers import client_common as common
 from receiver.providers import evolink_protocol as protocol
 from receiver.providers.base import JobRequest, TaskSnapshot
+from receiver.providers.models import ModelSpec
 
 __all__ = ["EvoLinkProvider"]
 
@@ -57,6 +50,9 @@ class EvoLinkProvider:
         if not self.has_credentials:
             raise ConfigError("EVOLINK_API_KEY", "is not set: your EvoLink API key (sk-evo-...)")
 
+    def model_spec(self, model: str | None, *, image: bool) -> ModelSpec:
+        return protocol.model_spec(model, image=image)
+
     def validate(self, request: JobRequest) -> JobRequest:
         return protocol.validate_request(request)
 
@@ -65,14 +61,11 @@ class EvoLinkProvider:
     ) -> TaskSnapshot:
         # EvoLink keeps no client-side id: the job id only travels inside the callback URL.
         request = self.validate(request)
-        if len(callback_url) > protocol.CALLBACK_URL_MAX_CHARS:
-            raise ValidationError(
-                "callback_url",
-                f"is {len(callback_url)} characters; EvoLink accepts at most "
-                f"{protocol.CALLBACK_URL_MAX_CHARS} (shorten RECEIVER_PUBLIC_URL)",
-            )
+        common.check_callback_url(
+            callback_url, limit=protocol.CALLBACK_URL_MAX_CHARS, accepts="EvoLink accepts"
+        )
         body = protocol.request_body(request, callback_url=callback_url)
-        return self._task("POST", "/v1/videos/generations", json=body)
+        return self._task("POST", protocol.endpoint_for(request), json=body)
 
     def get_task(self, task_id: str) -> TaskSnapshot:
         return self._task("GET", f"/v1/tasks/{task_id}")
@@ -85,19 +78,12 @@ class EvoLinkProvider:
 
     def _task(self, method: str, path: str, **kwargs: Any) -> TaskSnapshot:
         self.require_credentials()
-        try:
-            response = self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(f"EvoLink did not answer in time ({method} {path})") from exc
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(f"could not reach EvoLink: {exc}") from exc
+        response = common.send(self._client, method, path, provider="EvoLink", **kwargs)
         if response.is_success:
             try:
                 return protocol.parse_task(response.json())
             except ValueError as exc:
-                raise ProviderUnavailable(
-                    f"EvoLink answered {method} {path} with something that is not a task: {exc}"
-                ) from exc
+                raise common.not_a_task("EvoLink", method, path, exc) from exc
         raise _error_from(response)
 
 
@@ -118,23 +104,19 @@ def _error_from(response: httpx.Response) -> ProviderError:
     message = f"EvoLink answered {status}{f' {code}' if code else ''}: {detail}"
     if advice:
         message = f"{message}; {advice}"
+    return common.error_of(_error_kind(status), message, response=response, code=code)
+
+
+def _error_kind(status: int) -> common.ErrorKind:
+    """EvoLink says what went wrong by the HTTP status alone."""
     if status in {401, 403}:
-        return ProviderAuthError(message, status_code=status, code=code)
+        return "auth"
     if status == 402:
-        return ProviderQuotaError(message, status_code=status, code=code)
+        return "quota"
     if status == 404:
-        return ProviderNotFound(message, status_code=status, code=code)
+        return "not_found"
     if status == 429:
-        return ProviderRateLimited(
-            message, retry_after=_retry_after(response), status_code=status, code=code
-        )
+        return "rate_limited"
     if status >= 500:
-        return ProviderUnavailable(message, status_code=status, code=code)
-    return ProviderError(message, status_code=status, code=code)
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(1.0, float(response.headers.get("retry-after", "60")))
-    except ValueError:
-        return 60.0
+        return "unavailable"
+    return "other"

@@ -2,67 +2,68 @@
 
 Shared by the client (to check a request before sending it) and by the provider simulator
 (to answer like the real API would), so both read the same documentation the same way.
-Sources: the Kling 3.0 Turbo page and ``shared/reference/provider-protocol.md``.
+Sources: the Kling 3.0 Turbo page and ``shared/reference/provider-protocol.md``; what each
+model accepts and costs is its record in :mod:`receiver.providers.evolink_models`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 from receiver.errors import ValidationError
-from receiver.providers.base import JobRequest, TaskSnapshot, TaskStatus, decode_json_body
-from receiver.submission.shots import check_shots, shots_in_prompt
+from receiver.providers import protocol_common as common
+from receiver.providers.base import (
+    JobRequest,
+    MediaKind,
+    TaskResult,
+    TaskSnapshot,
+    TaskStatus,
+    decode_json_body,
+)
+from receiver.providers.evolink_catalogue import CATALOGUE, ENDPOINTS
+from receiver.providers.evolink_catalogue import validation as catalogue
+from receiver.providers.evolink_models import (
+    DEFAULT_IMAGE_MODEL,
+    DEFAULT_TEXT_MODEL,
+    MODELS,
+    by_catalogue,
+    model_spec,
+)
+from receiver.providers.protocol_common import SOUND_VALUES
+from receiver.providers.shots import check_shots, shots_in_prompt
 
 __all__ = [
     "ASPECT_RATIOS",
+    "CALLBACK_URL_MAX_CHARS",
+    "DEFAULT_IMAGE_MODEL",
+    "DEFAULT_TEXT_MODEL",
+    "DURATION_RANGE",
     "MODELS",
+    "PROMPT_MAX_CHARS",
     "QUALITIES",
-    "ModelInfo",
+    "SOUND_VALUES",
+    "catalogue_credits",
     "credits_for",
+    "endpoint_for",
+    "model_spec",
     "parse_task",
     "parse_task_json",
     "request_body",
     "validate_request",
 ]
 
-PROMPT_MAX_CHARS = 2500
-DURATION_RANGE = (3, 15)
-ASPECT_RATIOS = ("16:9", "9:16", "1:1")
-QUALITIES = ("720p", "1080p")
-SOUND_VALUES = ("on", "off")
 CALLBACK_URL_MAX_CHARS = 2048
-DEFAULT_TEXT_MODEL = "kling-v3-turbo-text-to-video"
-DEFAULT_IMAGE_MODEL = "kling-v3-turbo-image-to-video"
-#: Billing: per second of video, at least this many seconds, times the quality's multiplier.
-MIN_BILLED_SECONDS = 3
-QUALITY_MULTIPLIERS: Mapping[str, Decimal] = {"720p": Decimal("1"), "1080p": Decimal("1.25")}
 
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    image_to_video: bool
-    #: Base price in credits per second of 720p video; 1080p costs 1.25x.
-    credits_per_second: float
-
-
-MODELS: Mapping[str, ModelInfo] = {
-    info.name: info
-    for info in (
-        ModelInfo("kling-v3-turbo-text-to-video", False, 7.2),
-        ModelInfo("kling-v3-turbo-image-to-video", True, 7.2),
-        ModelInfo("kling-v3-text-to-video", False, 7.2),
-        ModelInfo("kling-v3-image-to-video", True, 7.2),
-    )
-}
+# The default model's limits, for what describes requests before a model is chosen (the
+# API's schema): every model EvoLink serves us today has the same.
+_DEFAULT = MODELS[DEFAULT_TEXT_MODEL]
+PROMPT_MAX_CHARS = _DEFAULT.prompt_max_chars
+DURATION_RANGE = (_DEFAULT.durations.low, _DEFAULT.durations.high)
+ASPECT_RATIOS = _DEFAULT.aspect_ratios
+QUALITIES = _DEFAULT.qualities
 
 # The statuses EvoLink documents; a callback also fires on cancellation, so we accept the
 # spellings we can expect and treat anything else as UNKNOWN rather than crash.
@@ -80,87 +81,112 @@ _STATUSES = {
 
 
 def validate_request(request: JobRequest) -> JobRequest:
-    """Check ``request`` by the documented rules and fill in the model when it is implied."""
-    prompt = request.prompt.strip()
-    if not prompt:
-        raise ValidationError("prompt", "must not be empty")
-    if len(prompt) > PROMPT_MAX_CHARS:
-        raise ValidationError(
-            "prompt", f"is {len(prompt)} characters long; the limit is {PROMPT_MAX_CHARS}"
-        )
-    if request.negative_prompt is not None and len(request.negative_prompt) > PROMPT_MAX_CHARS:
-        raise ValidationError("negative_prompt", f"the limit is {PROMPT_MAX_CHARS} characters")
+    """Check ``request`` by its model's rules and fill in the model when it is implied.
 
-    model = request.model or (DEFAULT_IMAGE_MODEL if request.image_url else DEFAULT_TEXT_MODEL)
-    info = MODELS.get(model)
-    if info is None:
+    The four Kling models of :mod:`~receiver.providers.evolink_models` are checked by their
+    named fields; every other model by its catalogue entry, on the body's fields
+    (``request.params``); a model in neither only with ``allow_unknown_model``.
+    """
+    if by_catalogue(request.model):
+        return _validate_by_catalogue(request)
+    if request.params:
         raise ValidationError(
-            "model", f"unknown model {model!r}; known models: {', '.join(sorted(MODELS))}"
+            next(iter(request.params)),
+            f"{request.model or DEFAULT_TEXT_MODEL} takes its fields from the named options "
+            "(prompt, duration, quality, ...), not as extra fields",
         )
-
-    low, high = DURATION_RANGE
-    if isinstance(request.duration, bool) or not isinstance(request.duration, int):
-        raise ValidationError("duration", "must be a whole number of seconds")
-    if not low <= request.duration <= high:
+    model = model_spec(request.model, image=bool(request.image_url))
+    prompt = common.checked_prompt(request, model)
+    common.check_whole_seconds(request.duration)
+    if request.duration not in model.durations:
         raise ValidationError(
-            "duration", f"must be between {low} and {high} seconds, got {request.duration}"
+            "duration", f"must be {model.durations.describe()}, got {request.duration}"
         )
     # Shots written in the prompt (by hand or by --shot) must follow the provider's rules too.
-    check_shots(shots_in_prompt(prompt), request.duration, field="prompt")
-    if request.aspect_ratio not in ASPECT_RATIOS:
-        raise ValidationError(
-            "aspect_ratio",
-            f"must be one of {', '.join(ASPECT_RATIOS)}, got {request.aspect_ratio!r}",
-        )
-    if request.quality not in QUALITIES:
-        raise ValidationError(
-            "quality", f"must be one of {', '.join(QUALITIES)}, got {request.quality!r}"
-        )
-    if request.sound is not None and request.sound not in SOUND_VALUES:
-        raise ValidationError("sound", f"must be 'on' or 'off', got {request.sound!r}")
+    check_shots(
+        shots_in_prompt(prompt), request.duration, field="prompt", max_shots=model.max_shots
+    )
+    common.check_choice("aspect_ratio", request.aspect_ratio, model.aspect_ratios)
+    common.check_choice("quality", request.quality, model.qualities)
+    common.check_sound(request.sound, model)
 
-    if info.image_to_video:
+    if model.image_to_video:
         if not request.image_url:
             raise ValidationError(
-                "image_url", f"{model} animates a first-frame image: give one with --image URL"
+                "image_url", f"{model.name} animates a first-frame image: give one with --image URL"
             )
-        _check_image_url(request.image_url)
+        common.check_image_url(request.image_url, accepted_by="the provider")
     elif request.image_url:
         raise ValidationError(
             "image_url",
-            f"{model} is text-to-video and takes no image; use {DEFAULT_IMAGE_MODEL} "
+            f"{model.name} is text-to-video and takes no image; use {DEFAULT_IMAGE_MODEL} "
             "(or leave out --model)",
         )
-    return dataclasses.replace(request, prompt=prompt, model=model)
+    return dataclasses.replace(request, prompt=prompt, model=model.name)
+
+
+def _validate_by_catalogue(request: JobRequest) -> JobRequest:
+    assert request.model is not None  # by_catalogue() says so
+    entry = CATALOGUE.get(request.model)
+    if entry is None:
+        if not request.allow_unknown_model:
+            raise ValidationError(
+                "model",
+                f"unknown model {request.model!r}: not among the {len(CATALOGUE)} models "
+                "`receiver models` lists; to send it anyway, unchecked and unpriced, pass "
+                "--allow-unknown-model (its fields with --param KEY=VALUE)",
+            )
+        catalogue.unknown_model_body(request.model, request.params, callback_url="")
+        return request
+    body = catalogue.check_fields(entry, request.params)
+    prompt = body.get("prompt")
+    return dataclasses.replace(
+        request, prompt=prompt.strip() if isinstance(prompt, str) else "", params=body
+    )
+
+
+def catalogue_credits(request: JobRequest) -> float | None:
+    """What a validated request for a catalogue model costs, or None (unpriced, unknown)."""
+    entry = CATALOGUE.get(request.model or "")
+    return None if entry is None else catalogue.credits_for(entry, request.params)
+
+
+def endpoint_for(request: JobRequest) -> str:
+    """Where a validated request is created: its kind's endpoint (video for an unknown
+    model, the kind EvoLink's unified API serves most)."""
+    entry = CATALOGUE.get(request.model or DEFAULT_TEXT_MODEL)
+    return entry.endpoint if entry is not None else ENDPOINTS["video"]
 
 
 def credits_for(request: JobRequest) -> float:
-    """What a validated request costs in credits, by the documented billing rule.
+    """What a validated request costs in credits, by its model's price rule.
 
     Per second of video at the model's 720p rate, never fewer than 3 seconds, times 1.25 for
-    1080p: 5 s at 720p is 36 credits, 5 s at 1080p 45. Decimal arithmetic, so that
-    7 x 7.2 is 50.4 and not 50.400000000000006.
+    1080p: 5 s at 720p is 36 credits, 5 s at 1080p 45.
     """
     if request.model is None:
         raise ValueError("the request must be validated first (its model filled in)")
-    rate = Decimal(str(MODELS[request.model].credits_per_second))
-    seconds = max(request.duration, MIN_BILLED_SECONDS)
-    return float((rate * seconds * QUALITY_MULTIPLIERS[request.quality]).quantize(Decimal("0.01")))
-
-
-def _check_image_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValidationError(
-            "image_url", "must be an http(s) URL the provider can download the image from"
-        )
-    path = parts.path.lower()
-    if "." in path.rsplit("/", 1)[-1] and not path.endswith((".jpg", ".jpeg", ".png")):
-        raise ValidationError("image_url", "the provider accepts jpg, jpeg and png images only")
+    if by_catalogue(request.model):
+        credits = catalogue_credits(request)
+        if credits is None:
+            raise ValueError(f"{request.model} has no price")
+        return credits
+    price = MODELS[request.model].price
+    if price is None:
+        raise ValueError(f"{request.model} has no price")
+    return price.credits(duration=request.duration, quality=request.quality)
 
 
 def request_body(request: JobRequest, *, callback_url: str) -> dict[str, Any]:
-    """The JSON body of ``POST /v1/videos/generations`` for a validated request."""
+    """The JSON body of ``POST`` :func:`endpoint_for` for a validated request."""
+    if by_catalogue(request.model):
+        assert request.model is not None
+        entry = CATALOGUE.get(request.model)
+        if entry is None:
+            return catalogue.unknown_model_body(
+                request.model, request.params, callback_url=callback_url
+            )
+        return catalogue.request_body(entry, request.params, callback_url=callback_url)
     body: dict[str, Any] = {
         "model": request.model,
         "prompt": request.prompt,
@@ -193,24 +219,26 @@ def parse_task(data: Any) -> TaskSnapshot:
     raw_status = data.get("status")
     if not isinstance(raw_status, str) or not raw_status:
         raise ValueError("'status' must be a non-empty string")
-    if not _storable(task_id) or not _storable(raw_status):
+    if not common.storable(task_id) or not common.storable(raw_status):
         raise ValueError("'id' and 'status' must be plain text")
 
-    error = _mapping(data.get("error"))
-    task_info = _mapping(data.get("task_info"))
-    usage = _mapping(data.get("usage"))
+    error = common.mapping(data.get("error"))
+    task_info = common.mapping(data.get("task_info"))
+    usage = common.mapping(data.get("usage"))
+    results, result_data = _results(data)
     return TaskSnapshot(
         task_id=task_id,
         status=_STATUSES.get(raw_status.lower(), TaskStatus.UNKNOWN),
         raw_status=raw_status[:64],
         progress=_progress(data.get("progress")),
-        video_urls=_video_urls(data),
+        results=results,
+        result_data=result_data,
         error_code=_str_or_none(error.get("code")),
         error_message=_str_or_none(error.get("message")),
         model=_str_or_none(data.get("model")),
         created_at=_timestamp(data.get("created")),
-        estimated_seconds=_int_or_none(task_info.get("estimated_time")),
-        credits_reserved=_float_or_none(usage.get("credits_reserved")),
+        estimated_seconds=common.int_or_none(task_info.get("estimated_time")),
+        credits_reserved=common.float_or_none(usage.get("credits_reserved")),
         raw=data,
     )
 
@@ -219,83 +247,46 @@ def parse_task_json(body: bytes) -> TaskSnapshot:
     return parse_task(decode_json_body(body))
 
 
-def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:
-    urls: list[str] = []
+def _results(data: Mapping[str, Any]) -> tuple[tuple[TaskResult, ...], Any]:
+    """Every file of the task (the URLs of ``results``, then the media URLs the model put in
+    ``result_data``: Suno's songs, a voice's preview clip), and what else ``result_data``
+    holds (an element id, a persona, the songs' titles)."""
+    candidates: list[tuple[object, MediaKind | None]] = []
     results = data.get("results")
     if isinstance(results, list):
-        urls = [item for item in results if isinstance(item, str)]
-    # Some public client code reads result_data[].video_url instead.
-    result_data = data.get("result_data")
-    if isinstance(result_data, list):
-        urls.extend(
-            item["video_url"]
-            for item in result_data
-            if isinstance(item, Mapping) and isinstance(item.get("video_url"), str)
-        )
-    return tuple(
-        dict.fromkeys(
-            [
-                url
-                for url in urls
-                if url.startswith(("http://", "https://")) and len(url) <= 4096 and _storable(url)
-            ]
-        )
-    )
+        kind = _task_kind(data)
+        candidates = [(url, kind) for url in results]
+    media, rest = common.split_result_data(data.get("result_data"))
+    return common.task_results([*candidates, *media]), rest
 
 
-_NOTHING: Mapping[str, Any] = MappingProxyType({})
+def _task_kind(data: Mapping[str, Any]) -> MediaKind | None:
+    """What the task's ``results`` are: its ``type``, or its ``object``
+    (``image.generation.task``); None when it says neither."""
+    stated = data.get("type")
+    if not isinstance(stated, str):
+        task_object = data.get("object")
+        stated = task_object.split(".", 1)[0] if isinstance(task_object, str) else None
+    return _KINDS.get(stated) if stated is not None else None
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
-    # JSON objects are dicts: the exact type test spares the ABC check, on every callback.
-    if type(value) is dict or isinstance(value, Mapping):
-        return value
-    return _NOTHING
-
-
-def _storable(text: str) -> bool:
-    """Text every database can store: valid UTF-8 and no NUL (PostgreSQL refuses both)."""
-    if "\x00" in text:
-        return False
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _int_or_none(value: object, *, limit: int = 10**9) -> int | None:
-    # Bounded: a huge number would overflow an INTEGER column, Infinity would not convert.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return int(value) if -limit <= value <= limit else None
+_KINDS: dict[str, MediaKind] = {"video": "video", "image": "image", "audio": "audio"}
 
 
 def _progress(value: object) -> int | None:
-    progress = _int_or_none(value)
+    progress = common.int_or_none(value)
     return progress if progress is not None and 0 <= progress <= 100 else None
-
-
-def _float_or_none(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) and abs(number) < 1e15 else None
 
 
 def _str_or_none(value: object) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    text = str(value)[:2000]
-    return text if _storable(text) else None
+    return common.clipped_text(str(value))
 
 
 def _timestamp(value: object) -> datetime | None:
-    number = _int_or_none(value, limit=10**12)
+    # Seconds since the epoch.
+    number = common.int_or_none(value, limit=10**12)
     if number is None or number <= 0:
         return None
     try:

@@ -8,19 +8,12 @@ from urllib.parse import quote
 import httpx
 
 from receiver.config import Secret
-from receiver.errors import (
-    ConfigError,
-    ProviderAuthError,
-    ProviderError,
-    ProviderNotFound,
-    ProviderQuotaError,
-    ProviderRateLimited,
-    ProviderUnavailable,
-    ValidationError,
-)
+from receiver.errors import ConfigError, ProviderError, ProviderNotFound
+from receiver.providers import client_common as common
 from receiver.providers import kling_protocol as protocol
 from receiver.providers.base import JobRequest, TaskSnapshot
 from receiver.providers.kling_auth import KlingAuth
+from receiver.providers.models import ModelSpec
 
 __all__ = ["KlingProvider"]
 
@@ -74,17 +67,19 @@ class KlingProvider:
                 "and KLING_SECRET_KEY must both be set: the key pair from the Kling console",
             )
 
+    def model_spec(self, model: str | None, *, image: bool) -> ModelSpec:
+        return protocol.model_spec(model, image=image)
+
     def validate(self, request: JobRequest) -> JobRequest:
         return protocol.validate_request(request)
 
     def create(self, request: JobRequest, *, callback_url: str, job_id: str) -> TaskSnapshot:
         request = self.validate(request)
-        if len(callback_url) > protocol.CALLBACK_URL_MAX_CHARS:
-            raise ValidationError(
-                "callback_url",
-                f"is {len(callback_url)} characters; Kling is assumed to accept at most "
-                f"{protocol.CALLBACK_URL_MAX_CHARS} (shorten RECEIVER_PUBLIC_URL)",
-            )
+        common.check_callback_url(
+            callback_url,
+            limit=protocol.CALLBACK_URL_MAX_CHARS,
+            accepts="Kling is assumed to accept",
+        )
         # external_task_id = our job id: Kling refuses a second task with the same one, and
         # its console shows which job a task belongs to.
         body = protocol.request_body(request, callback_url=callback_url, external_task_id=job_id)
@@ -113,21 +108,14 @@ class KlingProvider:
 
     def _task(self, method: str, path: str, **kwargs: Any) -> TaskSnapshot:
         self.require_credentials()
-        try:
-            response = self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(f"Kling did not answer in time ({method} {path})") from exc
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(f"could not reach Kling: {exc}") from exc
+        response = common.send(self._client, method, path, provider="Kling", **kwargs)
         document = _json_object(response)
         code = document.get("code")
         if response.is_success and code in (0, None):
             try:
                 return protocol.parse_task(document.get("data"))
             except ValueError as exc:
-                raise ProviderUnavailable(
-                    f"Kling answered {method} {path} with something that is not a task: {exc}"
-                ) from exc
+                raise common.not_a_task("Kling", method, path, exc) from exc
         raise _error_from(response, document)
 
 
@@ -158,24 +146,19 @@ def _error_from(response: httpx.Response, document: dict[str, Any]) -> ProviderE
     if isinstance(document.get("request_id"), str):
         message = f"{message} (request {document['request_id']})"
     code_text = str(code) if code is not None else None
+    return common.error_of(_error_kind(status, code), message, response=response, code=code_text)
 
+
+def _error_kind(status: int, code: int | None) -> common.ErrorKind:
+    """Kling's own code decides where it is known; the HTTP status otherwise."""
     if code in _AUTH_CODES or (code is None and status in {401, 403}):
-        return ProviderAuthError(message, status_code=status, code=code_text)
+        return "auth"
     if code in _QUOTA_CODES:
-        return ProviderQuotaError(message, status_code=status, code=code_text)
+        return "quota"
     if code in _NOT_FOUND_CODES or (code is None and status == 404):
-        return ProviderNotFound(message, status_code=status, code=code_text)
+        return "not_found"
     if code in _RATE_CODES or (code is None and status == 429):
-        return ProviderRateLimited(
-            message, retry_after=_retry_after(response), status_code=status, code=code_text
-        )
+        return "rate_limited"
     if status >= 500 or (code is not None and code >= 5000):
-        return ProviderUnavailable(message, status_code=status, code=code_text)
-    return ProviderError(message, status_code=status, code=code_text)
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(1.0, float(response.headers.get("retry-after", "60")))
-    except ValueError:
-        return 60.0
+        return "unavailable"
+    return "other"

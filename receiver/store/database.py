@@ -1,7 +1,8 @@
 """Connections and transactions: the only place that knows which database engine runs.
 
-Everything above this module speaks in named queries (``receiver/store/sql/queries.sql``)
-and plain ``dict`` rows, through :class:`Connection`, on either engine:
+The repositories of this package (``jobs.py``, ``archive_tasks.py``, ...) speak in named
+queries (``receiver/store/sql/*.sql``) and ``dict`` rows through :class:`Connection`, and
+give the rest of the code typed records; this module runs them on either engine:
 
 - SQLite (the default): one connection per thread; writes run in ``BEGIN IMMEDIATE``, which
   takes the write lock up front, so two writers never deadlock upgrading a read lock and a

@@ -18,6 +18,7 @@ import structlog
 
 from receiver import clock
 from receiver.store.database import Database
+from receiver.store.migrations import Migrations
 
 __all__ = ["Migration", "migrate", "pending_migrations"]
 
@@ -63,9 +64,10 @@ def _available(dialect: str) -> list[Migration]:
 
 def pending_migrations(db: Database) -> list[Migration]:
     with db.transaction() as conn:
-        conn.fetch_one("lock_migrations")
+        recorded = Migrations(conn)
+        recorded.lock()
         conn.execute_script(_CREATE_TABLE)
-        applied = {row["version"] for row in conn.fetch_all("applied_migrations")}
+        applied = recorded.applied_versions()
     return [m for m in _available(db.dialect) if m.version not in applied]
 
 
@@ -74,18 +76,13 @@ def migrate(db: Database) -> list[Migration]:
     applied = []
     for migration in pending_migrations(db):
         with db.transaction() as conn:
-            conn.fetch_one("lock_migrations")
+            recorded = Migrations(conn)
+            recorded.lock()
             # Re-check inside the lock: another process may have just applied it.
-            done = {row["version"] for row in conn.fetch_all("applied_migrations")}
-            if migration.version in done:
+            if migration.version in recorded.applied_versions():
                 continue
             conn.execute_script(migration.sql)
-            conn.execute(
-                "record_migration",
-                version=migration.version,
-                name=migration.name,
-                applied_at=clock.to_db(clock.now()),
-            )
+            recorded.record(migration.version, migration.name, applied_at=clock.now())
         log.info("store.migrated", version=migration.version, name=migration.name)
         applied.append(migration)
     return applied

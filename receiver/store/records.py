@@ -11,11 +11,21 @@ from receiver import clock
 from receiver.lifecycle import DeliveryOutcome, JobStatus
 from receiver.store.database import Row
 
-__all__ = ["ArchiveTask", "Asset", "Delivery", "Event", "Job"]
+__all__ = ["ArchiveTask", "Asset", "Delivery", "Event", "Job", "Stamp"]
+
+#: A moment as the database stores it (:func:`receiver.clock.to_db`'s text). The few
+#: repository methods on the callback path take this instead of a ``datetime``: the intake
+#: formats a moment once per delivery and hands the same text to every write of it.
+Stamp = str
 
 
 def _when(value: str | None) -> datetime | None:
     return clock.from_db(value) if value is not None else None
+
+
+def _json_or_none(value: str | None) -> dict[str, Any] | None:
+    document = json.loads(value) if value is not None else None
+    return document if isinstance(document, dict) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +44,8 @@ class Job:
     attention: str | None
     estimated_seconds: int | None
     credits_reserved: float | None
+    #: Our estimate from the price table, made before submitting (None: no price known).
+    credits_estimated: float | None = None
     created_at: datetime
     submitted_at: datetime | None
     finished_at: datetime | None
@@ -41,6 +53,8 @@ class Job:
     updated_at: datetime
     check_after: datetime | None = None
     check_attempts: int = 0
+    #: What the task returned that is no file (``result_data`` without its media URLs).
+    result_data: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Self:
@@ -59,6 +73,7 @@ class Job:
             attention=row["attention"],
             estimated_seconds=row["estimated_seconds"],
             credits_reserved=row["credits_reserved"],
+            credits_estimated=row.get("credits_estimated"),
             created_at=clock.from_db(row["created_at"]),
             submitted_at=_when(row["submitted_at"]),
             finished_at=_when(row["finished_at"]),
@@ -66,6 +81,7 @@ class Job:
             updated_at=clock.from_db(row["updated_at"]),
             check_after=_when(row["check_after"]),
             check_attempts=row["check_attempts"],
+            result_data=_json_or_none(row.get("result_data")),
         )
 
 
@@ -84,6 +100,8 @@ class Asset:
     width: int | None = None
     height: int | None = None
     codec: str | None = None
+    #: Which result of the job's task this is (0 for the first, or only, one).
+    result_index: int = 0
 
     @property
     def uri(self) -> str:
@@ -104,6 +122,7 @@ class Asset:
             width=row["width"],
             height=row["height"],
             codec=row["codec"],
+            result_index=row.get("result_index") or 0,
         )
 
 
@@ -141,6 +160,12 @@ class Delivery:
 @dataclass(frozen=True, kw_only=True)
 class ArchiveTask:
     job_id: str
+    #: Which result of the job's task this archives (0 for the first, or only, one) ...
+    result_index: int = 0
+    #: ... of how many, what kind of file it is and its key's extension (fixed at enqueue).
+    result_count: int = 1
+    media_kind: str = "video"
+    extension: str = "mp4"
     state: str
     source_url: str
     attempts: int
@@ -158,6 +183,10 @@ class ArchiveTask:
     def from_row(cls, row: Row) -> Self:
         return cls(
             job_id=row["job_id"],
+            result_index=row["result_index"],
+            result_count=row["result_count"],
+            media_kind=row["media_kind"],
+            extension=row["extension"],
             state=row["state"],
             source_url=row["source_url"],
             attempts=row["attempts"],

@@ -24,6 +24,7 @@ import structlog
 
 from receiver.context import Context
 from receiver.errors import ConfigError, ReceiverError
+from receiver.store.assets import Assets
 from receiver.submission import idempotency
 from receiver.submission.budget import allot, budget_today
 from receiver.submission.idempotency import IdempotencyKey
@@ -155,9 +156,9 @@ def _find_earlier(ctx: Context, report: BatchReport, identity: str) -> None:
                 row.note = f"submitted by an earlier run; deleted at {earlier.deleted_at}"
                 continue
             row.note = f"submitted by an earlier run; {earlier.job_status}"
-            asset = conn.fetch_one("get_asset", job_id=earlier.job_id)
+            asset = Assets(conn).get(earlier.job_id)
             if asset is not None:
-                row.uri = f"s3://{asset['bucket']}/{asset['object_key']}"
+                row.uri = asset.uri
 
 
 def _hold_to_budget(ctx: Context, report: BatchReport) -> None:

@@ -1,8 +1,8 @@
 """The daily budget: ``RECEIVER_MAX_CREDITS_PER_DAY`` credits per UTC day, checked per job.
 
-The check and the new job's row share one write transaction, serialised by ``lock_budget``
-(SQLite's write lock; an advisory lock on PostgreSQL), so submissions racing each other
-cannot together spend past the limit.
+The check and the new job's row share one write transaction, serialised by
+:meth:`~receiver.store.spending.Spending.lock` (SQLite's write lock; an advisory lock on
+PostgreSQL), so submissions racing each other cannot together spend past the limit.
 
 A job without a price (see :mod:`receiver.submission.cost`) is refused while a budget is set:
 a limit that silently let some jobs through would be worse than none.
@@ -25,6 +25,7 @@ from typing import Any
 from receiver import clock
 from receiver.errors import ReceiverError
 from receiver.store.database import Connection, Database
+from receiver.store.spending import Spending
 
 __all__ = [
     "BudgetExceeded",
@@ -69,12 +70,9 @@ def day_start(moment: datetime) -> datetime:
 
 
 def spent_today(conn: Connection) -> float:
-    since = clock.to_db(day_start(clock.now()))
-    total = 0.0
-    for query in ("credits_spent_since", "deleted_credits_since"):
-        row = conn.fetch_one(query, since=since)
-        total += float(row["credits"]) if row else 0.0
-    return round(total, 2)
+    since = day_start(clock.now())
+    spending = Spending(conn)
+    return round(spending.job_credits_since(since) + spending.deleted_credits_since(since), 2)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +112,7 @@ def check_budget(
         return
     if cost is None:
         raise BudgetUnpriced(limit=limit, what=what)
-    conn.fetch_one("lock_budget")
+    Spending(conn).lock()
     judge(limit=limit, spent=spent_today(conn), cost=cost)
 
 

@@ -6,55 +6,45 @@ the job. A submission the provider refused costs nothing. A job with neither (a 
 that has no stand-in price, a job we did not submit) is *unpriced*: it is counted apart and
 never shown as costing 0.
 
-Kling's own API bills in units of its resource packs, not in credits. A ``kling-v3`` job
-there is priced at what EvoLink charges for the same model (``kling-v3-text-to-video`` or
-``-image-to-video``: 7.2 credits a second at 720p, the upper bound EvoLink's pages allow), so
-the daily budget holds it; other Kling models have no such stand-in and stay unpriced.
+Prices are the providers': each model's record (:class:`~receiver.providers.ModelSpec`)
+holds its price rule. Kling's own API bills in units of its resource packs, not in credits:
+a ``kling-v3`` job there counts what EvoLink charges for the same model, so the daily budget
+holds it; other Kling models have no such stand-in and stay unpriced
+(:mod:`receiver.providers.kling_models`). Every other EvoLink model is priced by the rule of
+its catalogue entry (:mod:`receiver.providers.evolink_catalogue`), or unpriced when the
+reference gives none; a model the catalogue does not know is always unpriced.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from receiver import clock
 from receiver.context import Context
-from receiver.providers import evolink_protocol
+from receiver.providers import models_of
 from receiver.providers.base import JobRequest
+from receiver.providers.evolink_models import by_catalogue
+from receiver.providers.evolink_protocol import catalogue_credits
+from receiver.store.spending import Spending
 
 __all__ = ["CostLine", "Grouping", "estimate_credits", "spending"]
 
 Grouping = Literal["model", "day"]
 
-#: Kling model -> EvoLink's model of the same name, whose price stands in for Kling's units.
-KLING_STAND_INS: Mapping[str, tuple[str, str]] = {
-    # (text-to-video, image-to-video)
-    "kling-v3": ("kling-v3-text-to-video", "kling-v3-image-to-video"),
-}
-
-
-def _kling_credits(request: JobRequest) -> float | None:
-    twins = KLING_STAND_INS.get(request.model or "")
-    if twins is None:
-        return None
-    twin = twins[1] if request.image_url else twins[0]
-    return evolink_protocol.credits_for(dataclasses.replace(request, model=twin))
-
-
-#: The price list of each provider, by provider name.
-_PRICES: Mapping[str, Callable[[JobRequest], float | None]] = {
-    "evolink": evolink_protocol.credits_for,
-    "kling": _kling_credits,
-}
-
 
 def estimate_credits(provider: str, request: JobRequest) -> float | None:
-    """Credits a validated request will cost, or None when it has no price we can tell."""
-    price = _PRICES.get(provider)
-    return price(request) if price is not None else None
+    """Credits a validated request will cost by its model's price rule, or None when it has
+    no price we can tell."""
+    if request.model is None:
+        raise ValueError("the request must be validated first (its model filled in)")
+    if provider == "evolink" and by_catalogue(request.model):
+        # The catalogue's price rule, on the body's fields; None for an unknown model.
+        return catalogue_credits(request)
+    model = models_of(provider).get(request.model)
+    if model is None or model.price is None:
+        return None
+    return model.price.credits(duration=request.duration, quality=request.quality)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,14 +79,15 @@ class CostLine:
 def spending(ctx: Context, *, since: datetime, by: Grouping = "model") -> list[CostLine]:
     """Credits spent on jobs created since ``since``, by model or by (UTC) day."""
     with ctx.db.reading() as conn:
-        rows = conn.fetch_all(f"costs_by_{by}", since=clock.to_db(since))
+        spent = Spending(conn)
+        lines = spent.by_model(since) if by == "model" else spent.by_day(since)
     return [
         CostLine(
-            key=str(row["key"]),
-            jobs=int(row["jobs"]),
-            credits=round(float(row["credits"]), 2),
-            estimated_jobs=int(row["estimated_jobs"] or 0),
-            unpriced_jobs=int(row["unpriced_jobs"] or 0),
+            key=line.key,
+            jobs=line.jobs,
+            credits=round(line.credits, 2),
+            estimated_jobs=line.estimated_jobs,
+            unpriced_jobs=line.unpriced_jobs,
         )
-        for row in rows
+        for line in lines
     ]

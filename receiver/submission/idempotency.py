@@ -24,9 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from receiver import clock
 from receiver.errors import (
@@ -37,6 +37,8 @@ from receiver.errors import (
     ValidationError,
 )
 from receiver.store.database import Connection
+from receiver.store.idempotency_keys import IdempotencyKeys
+from receiver.submission.images import PENDING_IMAGE_URL
 
 if TYPE_CHECKING:
     from receiver.submission.spec import PreparedJob
@@ -104,9 +106,27 @@ def fingerprint(prepared: PreparedJob) -> str:
         "image": image,
         "negative_prompt": request.negative_prompt,
         "sound": request.sound,
+        # A catalogue model's body fields: two requests differing only there are two videos.
+        # A local image is named by its content, as above, wherever the body names it.
+        "params": _named_by_content(request.params, image) if request.params else None,
     }
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _named_by_content(params: Mapping[str, Any], image: str | None) -> dict[str, Any]:
+    """``params`` with the not-yet-staged image's placeholder URL replaced by ``image``."""
+
+    def named(value: Any) -> Any:
+        if value == PENDING_IMAGE_URL:
+            return image
+        if isinstance(value, list):
+            return [named(item) for item in value]
+        if isinstance(value, Mapping):
+            return {key: named(item) for key, item in value.items()}
+        return value
+
+    return {key: named(value) for key, value in params.items()}
 
 
 def client_key(
@@ -146,14 +166,15 @@ def batch_keys(identity: str, prepared: Sequence[PreparedJob]) -> list[Idempoten
 def lookup(conn: Connection, key: IdempotencyKey) -> Claim | None:
     """The job ``key`` is bound to; raises :class:`IdempotencyConflict` when it was bound
     for another request."""
-    row = conn.fetch_one("get_idempotency_key", key=key.key)
-    if row is None:
+    binding = IdempotencyKeys(conn).get(key.key)
+    if binding is None:
         return None
+    deleted_at = binding.job_deleted_at
     found = Claim(
-        job_id=row["job_id"],
-        fingerprint=row["fingerprint"],
-        job_status=row["job_status"],
-        deleted_at=row["job_deleted_at"],
+        job_id=binding.job_id,
+        fingerprint=binding.fingerprint,
+        job_status=binding.job_status,
+        deleted_at=clock.to_db(deleted_at) if deleted_at is not None else None,
     )
     if found.fingerprint != key.fingerprint:
         raise IdempotencyConflict(key=key.shown, job_id=found.job_id)
@@ -166,12 +187,8 @@ def claim(conn: Connection, key: IdempotencyKey, job_id: str) -> Claim | None:
     None when the key is now ``job_id``'s; otherwise the job it was already bound to
     (a racing twin committed first). Raises :class:`IdempotencyConflict` as :func:`lookup`.
     """
-    bound = conn.execute(
-        "claim_idempotency_key",
-        key=key.key,
-        fingerprint=key.fingerprint,
-        job_id=job_id,
-        now=clock.to_db(clock.now()),
+    bound = IdempotencyKeys(conn).claim(
+        key.key, fingerprint=key.fingerprint, job_id=job_id, now=clock.now()
     )
     if bound:
         return None
@@ -181,7 +198,7 @@ def claim(conn: Connection, key: IdempotencyKey, job_id: str) -> Claim | None:
 
 
 def release(conn: Connection, key: IdempotencyKey, job_id: str) -> None:
-    conn.execute("release_idempotency_key", key=key.key, job_id=job_id)
+    IdempotencyKeys(conn).release(key.key, job_id=job_id)
 
 
 def definitely_not_created(exc: BaseException) -> bool:

@@ -24,8 +24,13 @@ from PIL import Image, UnidentifiedImageError
 from receiver.errors import StorageError, ValidationError
 from receiver.storage import ObjectExists, ObjectStore
 
+#: Stands in for a local image's presigned URL while the request is checked; the image is
+#: uploaded only when the job is really submitted (never for a dry run).
+PENDING_IMAGE_URL = "https://first-frame.invalid/pending.png"
+
 __all__ = [
     "MAX_IMAGE_BYTES",
+    "PENDING_IMAGE_URL",
     "ImageFacts",
     "StagedImage",
     "check_image",

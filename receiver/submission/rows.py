@@ -35,7 +35,8 @@ from typing import Any
 import structlog
 
 from receiver.errors import ReceiverError, ValidationError
-from receiver.submission.shots import Shot, parse_seconds, parse_shot
+from receiver.providers.shots import Shot, parse_seconds
+from receiver.submission.shots import parse_shot
 from receiver.submission.spec import JobSpec
 
 __all__ = ["COLUMNS", "BatchRow", "read_rows", "spec_from_mapping"]

@@ -39,6 +39,10 @@ def _object(required: list[str], **properties: Any) -> dict[str, Any]:
 _ASSET = _object(
     ["uri", "bucket", "key", "size_bytes", "sha256", "content_type", "stored_at"],
     uri=_STRING,
+    result_index={
+        **_INTEGER,
+        "description": "Which result of the provider's task this file is (0 for the first)",
+    },
     bucket=_STRING,
     key=_STRING,
     size_bytes=_INTEGER,
@@ -69,6 +73,10 @@ _JOB = _object(
     attention={**_TEXT_OR_NULL, "description": "Why a person should look at the job"},
     estimated_seconds={"type": ["integer", "null"]},
     credits_reserved={**_NUMBER_OR_NULL, "description": "What the provider reserved"},
+    credits_estimated={
+        **_NUMBER_OR_NULL,
+        "description": "Our estimate from the price table before submitting (null: unpriced)",
+    },
     created_at=_TIME,
     submitted_at=_TIME_OR_NULL,
     finished_at=_TIME_OR_NULL,
@@ -179,7 +187,18 @@ SCHEMAS: dict[str, Any] = {
         "allOf": [
             _ref("Job"),
             _object(
-                ["events", "deliveries"],
+                ["assets", "events", "deliveries"],
+                assets={
+                    "type": "array",
+                    "items": _ref("Asset"),
+                    "description": "Every stored file, one per result of the task, in order "
+                    "(`asset` is the first)",
+                },
+                result_data={
+                    "type": ["object", "null"],
+                    "description": "What the task returned that is no file (its result_data "
+                    "without media URLs: an element id, a persona, songs' titles); null if none",
+                },
                 events={"type": "array", "items": _ref("Event")},
                 deliveries={"type": "array", "items": _ref("Delivery")},
             ),

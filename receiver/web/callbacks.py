@@ -16,12 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
-
-# The router's own reading of the path below root_path, so both match alike.
-from starlette._utils import get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from receiver import clock, metrics
+
+# The router's own reading of the path below root_path, so both match alike.
+from receiver.compat.starlette_internals import get_route_path
 from receiver.config import Settings
 from receiver.context import Context
 from receiver.intake import (

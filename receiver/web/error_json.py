@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from http import HTTPStatus
 
-from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ExceptionHandler
+
+from receiver.compat.starlette_internals import get_route_path
 
 __all__ = ["EXCEPTION_HANDLERS", "error_response"]
 

@@ -25,6 +25,8 @@ from receiver.errors import (
 from receiver.jobs import JobDetails, KeyJobDeleted
 from receiver.lifecycle import JobStatus
 from receiver.providers import PROVIDER_NAMES
+from receiver.providers.protocol_common import RESULTS_MAX
+from receiver.store.events import Events
 from receiver.submission import cost
 from receiver.submission.budget import BudgetExceeded, BudgetUnpriced, budget_today
 from receiver.submission.idempotency import IdempotencyConflict, client_key
@@ -53,8 +55,7 @@ _PAGE_MAX = 200
 
 def _last_event_seq(ctx: Context) -> int:
     with ctx.db.reading() as conn:
-        row = conn.fetch_one("latest_event_seq")
-    return int(row["seq"] or 0) if row else 0
+        return Events(conn).latest_seq()
 
 
 def _not_found(message: str) -> JSONResponse:
@@ -228,18 +229,29 @@ async def show(request: Request) -> Response:
     return JSONResponse(presenters.details_json(details))
 
 
+#: The last result index a task may have (the providers' parsers keep RESULTS_MAX).
+_MAX_RESULT_INDEX = RESULTS_MAX - 1
+
+
 async def video(request: Request) -> Response:
+    # ?index=N: the file of result N (several for a job with several results); the first.
+    try:
+        query = Query(request.query_params, ("index",))
+        index = query.integer("index", default=0, minimum=0, maximum=_MAX_RESULT_INDEX)
+    except ValidationError as exc:
+        return invalid_parameter(exc)
     details = await _details(request)
     if isinstance(details, Response):
         return details
-    asset = details.asset
+    asset = next((a for a in details.assets if a.result_index == index), None)
     if asset is None:
         status = details.job.status.value
+        what = "its video is" if index == 0 else f"its result {index} is"
         return JSONResponse(
             {
                 "error": "not_stored",
                 "status": status,
-                "message": f"the job is {status}; its video is not stored (yet)",
+                "message": f"the job is {status}; {what} not stored (yet)",
             },
             409,
         )

@@ -151,13 +151,23 @@ _JOBS: dict[str, Any] = {
     },
     "/v1/jobs/{job_id}/video": {
         "get": {
-            "summary": "Redirect to a presigned URL of the stored video",
-            "parameters": [_JOB_ID],
+            "summary": "Redirect to a presigned URL of the stored video (or result ?index=N)",
+            "parameters": [
+                _JOB_ID,
+                {
+                    "name": "index",
+                    "in": "query",
+                    "required": False,
+                    "description": "Which result of the task (0, the first, by default)",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 63, "default": 0},
+                },
+            ],
             "responses": {
                 "302": {
                     "description": "The presigned URL, valid RECEIVER_PRESIGN_EXPIRY",
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
+                "400": _400,
                 "401": _401,
                 "404": _404,
                 "409": json_answer("Nothing stored yet (`status` is the job's)", ref("NotStored")),

@@ -12,14 +12,13 @@ log the error, stop the app again and exit with its own status 3.
 
 from __future__ import annotations
 
-import os
 import socket
-from types import FrameType
 
 import structlog
 import uvicorn
 from starlette.types import ASGIApp
 
+from receiver.compat.uvicorn_internals import ForcedExitServer
 from receiver.config import Settings
 from receiver.errors import ServiceError
 from receiver.web.http_limits import HeadLimits, limited_protocol
@@ -27,14 +26,6 @@ from receiver.web.http_limits import HeadLimits, limited_protocol
 __all__ = ["listen", "run_server"]
 
 log = structlog.get_logger(__name__)
-
-
-class _Server(uvicorn.Server):
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.should_exit:
-            log.warning("server.forced_exit", signal=sig)
-            os._exit(1)
-        super().handle_exit(sig, frame)
 
 
 def listen(host: str, port: int, *, flag: str = "--port") -> list[socket.socket]:
@@ -94,7 +85,8 @@ def run_server(app: ASGIApp, settings: Settings, *, host: str, port: int) -> Non
     sockets = listen(host, port)
     log.info("server.listening", host=host, port=port)
     try:
-        _Server(config).run(sockets=sockets)
+        # A second stop signal exits at once: see the module's docstring.
+        ForcedExitServer(config).run(sockets=sockets)
     finally:
         for sock in sockets:
             sock.close()

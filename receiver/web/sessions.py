@@ -36,6 +36,7 @@ from receiver import clock
 from receiver.config import Secret
 from receiver.context import Context
 from receiver.store.database import Database
+from receiver.store.sessions import Sessions
 
 __all__ = [
     "SESSION_COOKIE",
@@ -84,15 +85,15 @@ def open_session(db: Database, admin_token: Secret, *, replacing: Session | None
     now = clock.now()
     session = Session(cookie=secrets.token_urlsafe(32), expires_at=now + SESSION_LIFETIME)
     with db.transaction() as conn:
+        sessions = Sessions(conn)
         # Sign-ins are rare: a good moment to forget the sessions nobody can use any more.
-        conn.execute("delete_expired_sessions", now=clock.to_db(now))
+        sessions.delete_expired(now=now)
         if replacing is not None:
-            conn.execute("delete_session", id=_session_id(admin_token, replacing.cookie))
-        conn.execute(
-            "insert_session",
-            id=_session_id(admin_token, session.cookie),
-            created_at=clock.to_db(now),
-            expires_at=clock.to_db(session.expires_at),
+            sessions.delete(_session_id(admin_token, replacing.cookie))
+        sessions.insert(
+            _session_id(admin_token, session.cookie),
+            created_at=now,
+            expires_at=session.expires_at,
         )
     return session
 
@@ -102,17 +103,15 @@ def find_session(db: Database, admin_token: Secret, cookie: str) -> Session | No
     if not _COOKIE_VALUE.fullmatch(cookie):
         return None
     with db.reading() as conn:
-        row = conn.fetch_one(
-            "live_session", id=_session_id(admin_token, cookie), now=clock.to_db(clock.now())
-        )
-    if row is None:
+        expires_at = Sessions(conn).live_until(_session_id(admin_token, cookie), now=clock.now())
+    if expires_at is None:
         return None
-    return Session(cookie=cookie, expires_at=clock.from_db(row["expires_at"]))
+    return Session(cookie=cookie, expires_at=expires_at)
 
 
 def close_session(db: Database, admin_token: Secret, session: Session) -> None:
     with db.transaction() as conn:
-        conn.execute("delete_session", id=_session_id(admin_token, session.cookie))
+        Sessions(conn).delete(_session_id(admin_token, session.cookie))
 
 
 def current_session(request: Request) -> Session | None:

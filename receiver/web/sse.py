@@ -22,6 +22,7 @@ from starlette.routing import Route
 from receiver import events
 from receiver.context import Context
 from receiver.errors import ValidationError
+from receiver.store.jobs import Jobs
 from receiver.store.records import Event
 from receiver.web.auth import authorize
 from receiver.web.error_json import error_response
@@ -91,7 +92,7 @@ async def stream(request: Request) -> Response:
 
 def _job_exists(ctx: Context, job_id: str) -> bool:
     with ctx.db.reading() as conn:
-        return conn.fetch_one("get_job", id=job_id) is not None
+        return Jobs(conn).get(job_id) is not None
 
 
 def _read(ctx: Context, seq: int, job_id: str | None) -> list[Event]:

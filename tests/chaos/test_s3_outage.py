@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from receiver.seaweed import Credentials, SeaweedFS
+from receiver.devtools.seaweed import Credentials, SeaweedFS
 from tests.chaos._audit import audit, job_rows, wait_settled
 from tests.chaos._scale import Scale
 from tests.chaos.conftest import configure, submit_many

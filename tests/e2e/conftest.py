@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from receiver.seaweed import SeaweedFS, free_ports
+from receiver.devtools.seaweed import SeaweedFS, free_ports
 from tests.conftest import make_env, s3_env
 
 ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"

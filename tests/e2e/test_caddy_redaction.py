@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 from tests.e2e.conftest import stop_process
 
 pytestmark = pytest.mark.e2e

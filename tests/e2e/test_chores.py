@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 from tests.e2e.conftest import Stack, spawn, stop_process, wait_up
 from tests.webhooks import Subscriber, new_secret, subscriber
 

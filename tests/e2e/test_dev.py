@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 
 
 def _clean_env() -> dict[str, str]:

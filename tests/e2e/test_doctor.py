@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from receiver.seaweed import SeaweedFS, free_ports
+from receiver.devtools.seaweed import SeaweedFS, free_ports
 from tests.e2e.conftest import Stack, spawn, stop_process, wait_up
 
 LIFECYCLE = {

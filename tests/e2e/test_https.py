@@ -30,7 +30,7 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 from receiver.store.database import open_database
 from receiver.web.sessions import SESSION_COOKIE
 from tests.conftest import run_sql

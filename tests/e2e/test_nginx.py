@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 from tests.e2e.conftest import Stack, stop_process
 from tests.servers import self_signed
 

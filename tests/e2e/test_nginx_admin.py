@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 from receiver.web.sessions import SESSION_COOKIE
 from tests.e2e.conftest import ADMIN_TOKEN, Stack
 from tests.e2e.test_nginx import running_nginx, shipped_site

@@ -27,6 +27,8 @@ def test_submit_wait_download(stack: Stack, tmp_path: Path) -> None:
     assert hashlib.sha256(target.read_bytes()).hexdigest() == task["sha256"]
 
 
+# Engine-agnostic beyond what the integration tests prove on both: SQLite alone here.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_wait_reports_a_failure_with_its_reason(stack: Stack) -> None:
     job_id = json.loads(stack.cli("submit", "a fox [sim:fail]", "--json").stdout)["id"]
     result = stack.cli("wait", job_id, "--json", check=False)
@@ -38,6 +40,8 @@ def test_wait_reports_a_failure_with_its_reason(stack: Stack) -> None:
     assert stack.cli("wait", job_id, check=False).returncode == 1
 
 
+# Engine-agnostic beyond what the integration tests prove on both: SQLite alone here.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_jobs_api(stack: Stack) -> None:
     api = httpx.Client(base_url=stack.receiver_url, headers=AUTH, timeout=30)
     bad = api.post("/v1/jobs", json={"prompt": "x", "duration": 99})

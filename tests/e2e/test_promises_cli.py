@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 from tests.conftest import make_env
 from tests.e2e.conftest import ADMIN_TOKEN, Stack
 from tests.e2e.promise_tools import (

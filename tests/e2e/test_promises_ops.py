@@ -52,7 +52,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from receiver.seaweed import SeaweedFS, free_ports
+from receiver.devtools.seaweed import SeaweedFS, free_ports
 from tests.conftest import POSTGRES, _admin, make_env, s3_env
 from tests.e2e.conftest import Stack, spawn, stop_process, wait_up
 from tests.e2e.promise_tools import (

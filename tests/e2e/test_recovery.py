@@ -13,8 +13,8 @@ import pytest
 from receiver import jobs
 from receiver.config import Settings
 from receiver.context import Context
+from receiver.devtools.seaweed import Credentials, SeaweedFS
 from receiver.providers.base import JobRequest
-from receiver.seaweed import Credentials, SeaweedFS
 from receiver.store.database import open_database
 from tests.conftest import run_sql
 from tests.e2e.conftest import Stack

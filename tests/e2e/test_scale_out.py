@@ -21,8 +21,8 @@ from botocore.config import Config
 from receiver import jobs
 from receiver.config import Secret, Settings
 from receiver.context import Context
+from receiver.devtools.seaweed import SeaweedFS, free_ports
 from receiver.providers.base import JobRequest
-from receiver.seaweed import SeaweedFS, free_ports
 from receiver.tokens import CallbackClaims, CallbackSigner
 from tests.conftest import SECRET_KEY, make_env, run_sql, s3_env
 from tests.e2e.conftest import spawn, stop_process, wait_up

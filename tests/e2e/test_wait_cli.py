@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from receiver.seaweed import free_ports
+from receiver.devtools.seaweed import free_ports
 from tests.e2e.conftest import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -71,14 +71,18 @@ def test_timeouts_checks_before_paying_and_ctrl_c(stack: Stack, tmp_path: Path) 
     unknown = _submit(stack, "a mystery [sim:unknown]")
     stack.wait_for(unknown, "processing", "completed", "pending", timeout=30)
 
-    # --timeout is a real timeout, events or none.
+    # --timeout is a real timeout, events or none. The CLI's own start-up (seconds on a
+    # loaded machine) is measured alongside, so that only the wait itself is bounded.
     for job_id in (never, unknown):
+        started = time.monotonic()
+        _run(stack, "show", job_id)
+        start_up = time.monotonic() - started
         started = time.monotonic()
         result = _run(stack, "wait", job_id, "--timeout", "3s")
         took = time.monotonic() - started
         assert result.returncode == 1
         assert f"gave up waiting for {job_id} after 3 s" in result.stderr
-        assert took < 10, took  # the CLI's own start-up included
+        assert took - start_up < 8, (took, start_up)
 
     # Checked before paying: a wrong token, none, no API. Nothing is submitted.
     before = _tasks(stack)

@@ -20,7 +20,8 @@ from receiver.context import Context
 from receiver.runtime import web_app
 from receiver.web.body_limit import body_limit
 from tests.conftest import make_env, run_sql
-from tests.integration.test_intake import body, deliver, make_job
+from tests.factories import make_job
+from tests.integration.test_intake import body, deliver
 from tests.servers import run_server
 
 pytestmark = pytest.mark.integration

@@ -25,23 +25,31 @@ from starlette.routing import Route
 from structlog.testing import capture_logs
 
 from receiver import clock, metrics
+from receiver.archive.attempt import ArchiveAttempt
 from receiver.archive.deadlines import warn_near_deadlines
 from receiver.archive.probe import VideoFacts, probe
-from receiver.archive.upload import upload_stream
+from receiver.archive.upload import Checkpoint, UploadObserver, upload_stream
 from receiver.archive.worker import ArchiveWorker
 from receiver.config import Settings
+from receiver.devtools.seaweed import SeaweedFS
+from receiver.devtools.simulator.ranges import parse_range
 from receiver.errors import FetchError, StorageError
-from receiver.seaweed import SeaweedFS
-from receiver.simulator.ranges import parse_range
+from receiver.lifecycle import JobStatus
 from receiver.storage import ObjectStore, UploadedPart, asset_key
+from receiver.store.archive_tasks import ArchiveTasks
+from receiver.store.assets import Assets
 from receiver.store.database import Database, open_database
+from receiver.store.jobs import Jobs
 from receiver.store.migrate import migrate
+from receiver.store.records import ArchiveTask, Asset, Job
 from tests.conftest import make_env, run_sql, s3_env
 from tests.servers import run_server
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = (Path(__file__).parents[2] / "receiver" / "simulator" / "sample.mp4").read_bytes()
+SAMPLE = (
+    Path(__file__).parents[2] / "receiver" / "devtools" / "simulator" / "sample.mp4"
+).read_bytes()
 MiB = 1024 * 1024
 
 
@@ -79,6 +87,17 @@ def digest_of(store: ObjectStore, key: str) -> str:
     return hashlib.sha256(b"".join(store.read(key))).hexdigest()
 
 
+class PartsSeen(UploadObserver):
+    """Hears of each stored part, as the journal would."""
+
+    def __init__(self) -> None:
+        self.parts: list[UploadedPart] = []
+
+    def part_stored(self, part: UploadedPart, checkpoint: Checkpoint) -> None:
+        assert checkpoint.parts[-1] == part  # the checkpoint stands right after it
+        self.parts.append(part)
+
+
 def test_ensure_bucket_is_idempotent_and_wrong_credentials_are_explained(
     tmp_path: Path, seaweedfs: SeaweedFS, store: ObjectStore
 ) -> None:
@@ -91,18 +110,12 @@ def test_ensure_bucket_is_idempotent_and_wrong_credentials_are_explained(
 
 def test_multipart_stream_stores_exact_bytes(store: ObjectStore) -> None:
     data = video(12 * MiB)
-    parts_done: list[UploadedPart] = []
-    stored = upload_stream(
-        store,
-        "t/a.mp4",
-        chunks(data),
-        part_size=5 * MiB,
-        on_part=parts_done.append,
-    )
+    seen = PartsSeen()
+    stored = upload_stream(store, "t/a.mp4", chunks(data), part_size=5 * MiB, observer=seen)
     assert stored.size == len(data)
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert digest_of(store, "t/a.mp4") == stored.sha256
-    assert [(p.number, p.size) for p in parts_done] == [(1, 5 * MiB), (2, 5 * MiB), (3, 2 * MiB)]
+    assert [(p.number, p.size) for p in seen.parts] == [(1, 5 * MiB), (2, 5 * MiB), (3, 2 * MiB)]
     assert store.open_uploads("t/") == []
 
 
@@ -136,20 +149,15 @@ def test_parts_are_sent_while_the_next_is_read_with_a_bounded_number_in_flight(
             yield chunk
 
     monkeypatch.setattr(store, "upload_part", slow_upload_part)
-    journaled: list[int] = []
+    seen = PartsSeen()
     stored = upload_stream(
-        store,
-        "t/pipelined.mp4",
-        counted_chunks(),
-        part_size=5 * MiB,
-        in_flight=2,
-        on_part=lambda part: journaled.append(part.number),
+        store, "t/pipelined.mp4", counted_chunks(), part_size=5 * MiB, in_flight=2, observer=seen
     )
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert digest_of(store, "t/pipelined.mp4") == stored.sha256
     assert most_sending == 2  # overlapped, and never more than allowed
     assert reads_while_sending >= 10  # the source was read on while parts went up
-    assert journaled == [1, 2, 3, 4, 5, 6]  # reported in order, each once
+    assert [p.number for p in seen.parts] == [1, 2, 3, 4, 5, 6]  # reported in order, each once
 
 
 @pytest.mark.parametrize("in_flight", [1, 2])
@@ -189,16 +197,16 @@ def test_a_file_of_whole_parts_gets_no_empty_last_part(
     store: ObjectStore, size: int, in_flight: int
 ) -> None:
     data = video(size, seed=size // MiB + in_flight)
-    reported: list[UploadedPart] = []
+    seen = PartsSeen()
     stored = upload_stream(
         store,
         f"t/whole-{size}-{in_flight}.mp4",
         chunks(data),
         part_size=5 * MiB,
         in_flight=in_flight,
-        on_part=reported.append,
+        observer=seen,
     )
-    assert [p.size for p in reported] == [5 * MiB] * (size // (5 * MiB))
+    assert [p.size for p in seen.parts] == [5 * MiB] * (size // (5 * MiB))
     assert digest_of(store, stored.key) == hashlib.sha256(data).hexdigest()
 
 
@@ -273,6 +281,8 @@ class Source:
         self.ranges = False
         self.asked: list[tuple[str | None, str | None]] = []  # (Range, If-Range) per request
         self.served = 0
+        #: Where it serves the video (set by the fixture that runs it).
+        self.url = ""
 
     async def endpoint(self, request: Request) -> Response:
         self.hits += 1
@@ -327,11 +337,12 @@ class Source:
 
 
 @pytest.fixture
-def source() -> Iterator[tuple[Source, str]]:
+def source() -> Iterator[Source]:
     src = Source(video(7 * MiB, seed=9))
     app = Starlette(routes=[Route("/v.mp4", src.endpoint)])
     with run_server(app) as base:
-        yield src, f"{base}/v.mp4"
+        src.url = f"{base}/v.mp4"
+        yield src
 
 
 @pytest.fixture
@@ -343,59 +354,98 @@ def worker_db(s3_settings: Settings) -> Iterator[Database]:
 
 
 def completed_job(db: Database, url: str, *, deadline_in: float = 3600) -> str:
+    """A completed job whose archive is queued, its link alive for ``deadline_in`` seconds."""
     job_id = clock.new_id("job")
-    now = clock.to_db(clock.now())
+    now = clock.now()
     with db.transaction() as conn:
-        conn.execute(
-            "insert_job",
-            id=job_id,
+        Jobs(conn).insert(
+            job_id,
             provider="evolink",
             model="m",
             prompt="p",
-            params="{}",
-            status="completed",
+            params={},
+            status=JobStatus.COMPLETED,
             now=now,
         )
-        conn.execute(
-            "enqueue_archive",
-            job_id=job_id,
+        ArchiveTasks(conn).enqueue(
+            job_id,
             source_url=url,
-            confirm_first=0,
-            now=now,
-            deadline_at=clock.to_db(clock.now() + timedelta(seconds=deadline_in)),
+            confirm_first=False,
+            deadline_at=now + timedelta(seconds=deadline_in),
+            now=clock.to_db(now),
         )
     return job_id
 
 
-def row(db: Database, query: str, job_id: str) -> dict[str, object]:
+@pytest.fixture
+def job_id(worker_db: Database, source: Source) -> str:
+    """A completed job whose video is the test's source."""
+    return completed_job(worker_db, source.url)
+
+
+@pytest.fixture
+def worker(
+    worker_db: Database, store: ObjectStore, s3_settings: Settings
+) -> Iterator[ArchiveWorker]:
+    worker = ArchiveWorker(worker_db, store, s3_settings)
+    yield worker
+    worker.stop()
+
+
+def job_of(db: Database, job_id: str) -> Job:
     with db.reading() as conn:
-        found = conn.fetch_one(
-            query, **({"id": job_id} if query == "get_job" else {"job_id": job_id})
-        )
-    assert found is not None
-    return found
+        job = Jobs(conn).get(job_id)
+    assert job is not None
+    return job
+
+
+def task_of(db: Database, job_id: str) -> ArchiveTask:
+    with db.reading() as conn:
+        task = ArchiveTasks(conn).get(job_id)
+    assert task is not None
+    return task
+
+
+def asset_of(db: Database, job_id: str) -> Asset:
+    with db.reading() as conn:
+        asset = Assets(conn).get(job_id)
+    assert asset is not None
+    return asset
+
+
+def deadline_warned_at(db: Database, job_id: str) -> object:
+    (task,) = run_sql(
+        db, "SELECT deadline_warned_at FROM archive_tasks WHERE job_id = :j", j=job_id
+    )
+    return task["deadline_warned_at"]
+
+
+def make_due(db: Database) -> None:
+    """Every queued archive is due now (its backoff skipped)."""
+    run_sql(db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+
+
+def key_of(db: Database, settings: Settings, job_id: str) -> str:
+    """The object key of the job's video."""
+    return asset_key(settings.s3_prefix, job_id, job_of(db, job_id).created_at)
 
 
 def test_worker_archives_a_completed_job(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    store: ObjectStore, worker_db: Database, source: Source, worker: ArchiveWorker, job_id: str
 ) -> None:
-    src, url = source
-    job_id = completed_job(worker_db, url)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
     assert worker.run_once()
     assert not worker.run_once()  # nothing left
-    asset = row(worker_db, "get_asset", job_id)
-    job = row(worker_db, "get_job", job_id)
-    assert job["status"] == "stored"
-    assert asset["sha256"] == hashlib.sha256(src.data).hexdigest()
-    assert asset["size_bytes"] == len(src.data)
-    assert str(asset["object_key"]).endswith(f"/{job_id}.mp4")
-    assert digest_of(store, str(asset["object_key"])) == asset["sha256"]
+    asset = asset_of(worker_db, job_id)
+    job = job_of(worker_db, job_id)
+    assert job.status == "stored"
+    assert asset.sha256 == hashlib.sha256(source.data).hexdigest()
+    assert asset.size_bytes == len(source.data)
+    assert str(asset.object_key).endswith(f"/{job_id}.mp4")
+    assert digest_of(store, str(asset.object_key)) == asset.sha256
     # The facts FFmpeg reads from the stored object: the bundled 2 s 320x180 H.264 sample.
-    assert (asset["codec"], asset["width"], asset["height"]) == ("h264", 320, 180)
-    assert asset["duration_seconds"] == pytest.approx(2.0, abs=0.05)
-    assert src.hits == 1
-    worker.stop()
+    assert (asset.codec, asset.width, asset.height) == ("h264", 320, 180)
+    assert asset.duration_seconds == pytest.approx(2.0, abs=0.05)
+    assert source.hits == 1
 
 
 def test_video_facts_of_an_unreadable_file_are_left_empty(store: ObjectStore) -> None:
@@ -408,48 +458,40 @@ def test_video_facts_of_an_unreadable_file_are_left_empty(store: ObjectStore) ->
 
 
 def test_worker_retries_a_flaky_source_with_backoff(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    worker_db: Database, source: Source, worker: ArchiveWorker, job_id: str
 ) -> None:
-    src, url = source
-    src.statuses = [500]
-    job_id = completed_job(worker_db, url)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
+    source.statuses = [500]
     assert worker.run_once()
-    task = row(worker_db, "get_archive_task", job_id)
-    assert task["state"] == "queued"
-    assert "500" in str(task["last_error"])
-    assert str(task["not_before"]) > clock.to_db(clock.now())
+    task = task_of(worker_db, job_id)
+    assert task.state == "queued"
+    assert "500" in str(task.last_error)
+    assert task.not_before > clock.now()
     assert not worker.run_once()  # backing off: not ready yet
-    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    make_due(worker_db)
     assert worker.run_once()
-    assert row(worker_db, "get_job", job_id)["status"] == "stored"
-    worker.stop()
+    assert job_of(worker_db, job_id).status == "stored"
 
 
 def test_a_truncated_download_is_resumed_never_stored_short(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    store: ObjectStore, worker_db: Database, source: Source, worker: ArchiveWorker, job_id: str
 ) -> None:
-    src, url = source
-    src.statuses = [0]  # the first download stops after 6 of 7 MiB
-    job_id = completed_job(worker_db, url)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
+    source.statuses = [0]  # the first download stops after 6 of 7 MiB
     assert worker.run_once()
-    task = row(worker_db, "get_archive_task", job_id)
-    assert task["state"] == "queued"
-    assert "download failed" in str(task["last_error"])
-    assert row(worker_db, "get_job", job_id)["status"] == "completed"
+    task = task_of(worker_db, job_id)
+    assert task.state == "queued"
+    assert "download failed" in str(task.last_error)
+    assert job_of(worker_db, job_id).status == "completed"
     # The upload stays open for the next attempt (nothing of it is visible).
-    assert task["upload_id"] is not None
-    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    assert task.upload_id is not None
+    make_due(worker_db)
     with capture_logs() as logs:
         assert worker.run_once()
     # Part 1 was not sent again: only its bytes were re-read and hashed.
     assert [e["offset"] for e in logs if e["event"] == "archive.resuming"] == [5 * MiB]
     assert not [e for e in logs if e["event"] == "archive.source_changed"]
-    assert row(worker_db, "get_job", job_id)["status"] == "stored"
-    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert job_of(worker_db, job_id).status == "stored"
+    assert asset_of(worker_db, job_id).sha256 == hashlib.sha256(source.data).hexdigest()
     assert store.open_uploads() == []
-    worker.stop()
 
 
 def truncated_once(worker_db: Database, store: ObjectStore, s3_settings: Settings, url: str) -> str:
@@ -457,66 +499,62 @@ def truncated_once(worker_db: Database, store: ObjectStore, s3_settings: Setting
     job_id = completed_job(worker_db, url)
     worker = ArchiveWorker(worker_db, store, s3_settings)
     assert worker.run_once()
-    assert row(worker_db, "get_archive_task", job_id)["state"] == "queued"
-    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    assert task_of(worker_db, job_id).state == "queued"
+    make_due(worker_db)
     worker.stop()
     return job_id
 
 
 def test_a_retry_fetches_only_the_rest_with_a_ranged_conditional_request(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    store: ObjectStore, worker_db: Database, source: Source, worker: ArchiveWorker, job_id: str
 ) -> None:
-    src, url = source
-    src.ranges = True
-    src.statuses = [0]
-    job_id = completed_job(worker_db, url)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
+    source.ranges = True
+    source.statuses = [0]
     assert worker.run_once()  # stops after 6 MiB
-    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
-    served_before = src.served
+    make_due(worker_db)
+    served_before = source.served
     assert worker.run_once()  # the same process still holds the hash of part 1
-    assert src.asked[-1] == (f"bytes={5 * MiB}-", src.etag)
-    assert src.served - served_before == 2 * MiB  # the prefix is neither stored nor read again
-    assert row(worker_db, "get_job", job_id)["status"] == "stored"
-    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert source.asked[-1] == (f"bytes={5 * MiB}-", source.etag)
+    assert source.served - served_before == 2 * MiB  # the prefix is neither stored nor read again
+    assert job_of(worker_db, job_id).status == "stored"
+    assert asset_of(worker_db, job_id).sha256 == hashlib.sha256(source.data).hexdigest()
     assert store.open_uploads() == []
-    worker.stop()
 
 
 def test_a_new_worker_rereads_the_prefix_under_if_range_and_stores_the_whole_hash(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: Source
 ) -> None:
-    src, url = source
-    src.ranges = True
-    src.statuses = [0]
-    job_id = truncated_once(worker_db, store, s3_settings, url)
+    source.ranges = True
+    source.statuses = [0]
+    job_id = truncated_once(worker_db, store, s3_settings, source.url)
     restarted = ArchiveWorker(worker_db, store, s3_settings)  # no hash state survives a restart
     with capture_logs() as logs:
         assert restarted.run_once()
-    assert src.asked[-1] == ("bytes=0-", src.etag)
+    assert source.asked[-1] == ("bytes=0-", source.etag)
     assert [e["offset"] for e in logs if e["event"] == "archive.resuming"] == [5 * MiB]
-    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert asset_of(worker_db, job_id).sha256 == hashlib.sha256(source.data).hexdigest()
     assert store.open_uploads() == []
     restarted.stop()
 
 
 def test_a_source_that_changed_since_is_archived_afresh_from_one_download(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    source: Source,
+    worker: ArchiveWorker,
 ) -> None:
-    src, url = source
-    src.ranges = True
-    src.statuses = [0]
-    job_id = truncated_once(worker_db, store, s3_settings, url)
-    src.data = video(7 * MiB, seed=10)  # a new ETag: If-Range no longer holds
-    hits = src.hits
-    worker = ArchiveWorker(worker_db, store, s3_settings)
+    source.ranges = True
+    source.statuses = [0]
+    job_id = truncated_once(worker_db, store, s3_settings, source.url)
+    source.data = video(7 * MiB, seed=10)  # a new ETag: If-Range no longer holds
+    hits = source.hits
     with capture_logs() as logs:
         assert worker.run_once()
-    assert src.hits == hits + 1  # the whole new file came in the answer to the ranged request
+    assert source.hits == hits + 1  # the whole new file came in the answer to the ranged request
     assert [e["event"] for e in logs if e["event"] == "archive.source_changed"]
-    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert asset_of(worker_db, job_id).sha256 == hashlib.sha256(source.data).hexdigest()
     assert store.open_uploads() == []
-    worker.stop()
 
 
 @pytest.mark.parametrize(
@@ -528,52 +566,47 @@ def test_a_source_that_changed_since_is_archived_afresh_from_one_download(
     ],
 )
 def test_worker_gives_up_on_a_dead_link_at_once_and_says_why(
-    s3_settings: Settings,
-    store: ObjectStore,
     worker_db: Database,
-    source: tuple[Source, str],
+    source: Source,
     outcome: tuple[int, str, str],
+    worker: ArchiveWorker,
+    job_id: str,
 ) -> None:
     status, task_state, job_status = outcome
-    src, url = source
-    src.statuses = [status]
-    job_id = completed_job(worker_db, url)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
+    source.statuses = [status]
     assert worker.run_once()
-    task = row(worker_db, "get_archive_task", job_id)
-    assert (task["state"], task["attempts"]) == (task_state, 1)
-    job = row(worker_db, "get_job", job_id)
-    assert job["status"] == job_status
-    assert str(status) in str(job["attention"])
-    worker.stop()
+    task = task_of(worker_db, job_id)
+    assert (task.state, task.attempts) == (task_state, 1)
+    job = job_of(worker_db, job_id)
+    assert job.status == job_status
+    assert str(status) in str(job.attention)
 
 
 def test_a_different_object_under_the_key_fails_the_job_at_once(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
-) -> None:
-    _src, url = source
-    job_id = completed_job(worker_db, url)
-    (job,) = run_sql(worker_db, "SELECT created_at FROM jobs WHERE id = :id", id=job_id)
-    key = asset_key(s3_settings.s3_prefix, job_id, clock.from_db(job["created_at"]))
-    upload_stream(store, key, chunks(video(MiB, seed=99)), part_size=5 * MiB)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
-    assert worker.run_once()
-    task = row(worker_db, "get_archive_task", job_id)
-    assert (task["state"], task["attempts"]) == ("failed", 1)  # reported, not retried over
-    assert "different object" in str(row(worker_db, "get_job", job_id)["attention"])
-    assert digest_of(store, key) == hashlib.sha256(video(MiB, seed=99)).hexdigest()
-    worker.stop()
-
-
-def test_a_store_outage_during_a_part_is_waited_out_holding_the_bytes(
     s3_settings: Settings,
     store: ObjectStore,
     worker_db: Database,
-    source: tuple[Source, str],
-    monkeypatch: pytest.MonkeyPatch,
+    worker: ArchiveWorker,
+    job_id: str,
 ) -> None:
-    src, url = source
-    job_id = completed_job(worker_db, url)
+    key = key_of(worker_db, s3_settings, job_id)
+    upload_stream(store, key, chunks(video(MiB, seed=99)), part_size=5 * MiB)
+    assert worker.run_once()
+    task = task_of(worker_db, job_id)
+    assert (task.state, task.attempts) == ("failed", 1)  # reported, not retried over
+    assert "different object" in str(job_of(worker_db, job_id).attention)
+    assert digest_of(store, key) == hashlib.sha256(video(MiB, seed=99)).hexdigest()
+
+
+def test_a_store_outage_during_a_part_is_waited_out_holding_the_bytes(
+    store: ObjectStore,
+    worker_db: Database,
+    source: Source,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    worker: ArchiveWorker,
+    job_id: str,
+) -> None:
     upload_part = store.upload_part
     outage = [StorageError("S3 store failed while uploading a part: 503")] * 2
 
@@ -583,25 +616,23 @@ def test_a_store_outage_during_a_part_is_waited_out_holding_the_bytes(
         return upload_part(*args)
 
     monkeypatch.setattr(store, "upload_part", down_for_a_while)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
     with capture_logs() as logs:
         assert worker.run_once()  # one attempt: the part waited for the store to come back
     assert [e["event"] for e in logs].count("archive.store_unavailable") == 2
-    assert row(worker_db, "get_job", job_id)["status"] == "stored"
-    assert row(worker_db, "get_archive_task", job_id)["attempts"] == 1
-    assert src.hits == 1
-    worker.stop()
+    assert job_of(worker_db, job_id).status == "stored"
+    assert task_of(worker_db, job_id).attempts == 1
+    assert source.hits == 1
 
 
 def test_a_store_still_down_when_the_retry_comes_keeps_the_journal(
-    s3_settings: Settings,
     store: ObjectStore,
     worker_db: Database,
-    source: tuple[Source, str],
+    source: Source,
     monkeypatch: pytest.MonkeyPatch,
+    *,
+    worker: ArchiveWorker,
+    job_id: str,
 ) -> None:
-    src, url = source
-    job_id = completed_job(worker_db, url)
     complete, list_parts = store.complete_upload, store.uploaded_parts
     down = StorageError("S3 store failed while completing an upload: connection refused")
     completions, listings = [down], [down]
@@ -618,29 +649,25 @@ def test_a_store_still_down_when_the_retry_comes_keeps_the_journal(
 
     monkeypatch.setattr(store, "complete_upload", flaky_complete)
     monkeypatch.setattr(store, "uploaded_parts", flaky_list)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
     for _ in range(3):  # completing fails; the retry finds the store still down; then it is back
-        run_sql(
-            worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now())
-        )
+        make_due(worker_db)
         assert worker.run_once()
-    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
-    assert src.hits == 1  # the parts and their journal outlived the outage: no second download
+    assert asset_of(worker_db, job_id).sha256 == hashlib.sha256(source.data).hexdigest()
+    assert source.hits == 1  # the parts and their journal outlived the outage: no second download
     assert store.open_uploads() == []
-    worker.stop()
 
 
 def test_an_upload_aborted_under_a_part_fails_at_once_and_the_retry_starts_afresh(
-    s3_settings: Settings,
     store: ObjectStore,
     worker_db: Database,
-    source: tuple[Source, str],
+    source: Source,
     monkeypatch: pytest.MonkeyPatch,
+    *,
+    worker: ArchiveWorker,
+    job_id: str,
 ) -> None:
     # Another worker's sweep or a lifecycle rule may abort the upload: that is no outage to
     # wait out (RECEIVER_STORE_PATIENCE is minutes), the attempt must end now.
-    src, url = source
-    job_id = completed_job(worker_db, url)
     upload_part = store.upload_part
     aborted: list[str] = []
 
@@ -651,30 +678,28 @@ def test_an_upload_aborted_under_a_part_fails_at_once_and_the_retry_starts_afres
         return upload_part(key, upload_id, number, data)
 
     monkeypatch.setattr(store, "upload_part", abort_before_the_second_part)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
     with capture_logs() as logs:
         assert worker.run_once()
     events = [e["event"] for e in logs]
     assert "archive.store_unavailable" not in events
-    task = row(worker_db, "get_archive_task", job_id)
-    assert task["state"] == "queued"
-    assert "NoSuchUpload" in str(task["last_error"])
-    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    task = task_of(worker_db, job_id)
+    assert task.state == "queued"
+    assert "NoSuchUpload" in str(task.last_error)
+    make_due(worker_db)
     assert worker.run_once()
-    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert asset_of(worker_db, job_id).sha256 == hashlib.sha256(source.data).hexdigest()
     assert store.open_uploads() == []
-    worker.stop()
 
 
 def test_a_failed_completion_is_retried_without_downloading_again(
-    s3_settings: Settings,
     store: ObjectStore,
     worker_db: Database,
-    source: tuple[Source, str],
+    source: Source,
     monkeypatch: pytest.MonkeyPatch,
+    *,
+    worker: ArchiveWorker,
+    job_id: str,
 ) -> None:
-    src, url = source
-    job_id = completed_job(worker_db, url)
     complete = store.complete_upload
     failures = [StorageError("S3 store failed while completing an upload: 503")]
 
@@ -684,37 +709,31 @@ def test_a_failed_completion_is_retried_without_downloading_again(
         return complete(*args)
 
     monkeypatch.setattr(store, "complete_upload", flaky_complete)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
     assert worker.run_once()
-    assert row(worker_db, "get_archive_task", job_id)["state"] == "queued"
-    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    assert task_of(worker_db, job_id).state == "queued"
+    make_due(worker_db)
     assert worker.run_once()
-    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
-    assert src.hits == 1  # every part was stored: the retry only completed the upload
-    worker.stop()
+    assert asset_of(worker_db, job_id).sha256 == hashlib.sha256(source.data).hexdigest()
+    assert source.hits == 1  # every part was stored: the retry only completed the upload
 
 
 def test_worker_expires_a_job_past_its_link_deadline(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    worker_db: Database, source: Source, worker: ArchiveWorker
 ) -> None:
-    src, url = source
-    job_id = completed_job(worker_db, url, deadline_in=-1)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
+    job_id = completed_job(worker_db, source.url, deadline_in=-1)
     assert worker.run_once()
-    job = row(worker_db, "get_job", job_id)
-    assert job["status"] == "expired"
-    assert "expired" in str(job["attention"])
-    assert src.hits == 0
-    worker.stop()
+    job = job_of(worker_db, job_id)
+    assert job.status == "expired"
+    assert "expired" in str(job.attention)
+    assert source.hits == 0
 
 
 def test_archives_near_their_deadline_are_warned_about_once_each(
-    worker_db: Database, source: tuple[Source, str]
+    worker_db: Database, source: Source
 ) -> None:
-    _src, url = source
-    soon = completed_job(worker_db, url, deadline_in=1800)
-    later = completed_job(worker_db, url, deadline_in=5 * 3600)
-    finished = completed_job(worker_db, url, deadline_in=600)
+    soon = completed_job(worker_db, source.url, deadline_in=1800)
+    later = completed_job(worker_db, source.url, deadline_in=5 * 3600)
+    finished = completed_job(worker_db, source.url, deadline_in=600)
     run_sql(worker_db, "UPDATE archive_tasks SET state = 'done' WHERE job_id = :j", j=finished)
     before = metrics.DEADLINE_WARNINGS._value.get()
     with capture_logs() as logs:
@@ -724,17 +743,12 @@ def test_archives_near_their_deadline_are_warned_about_once_each(
     assert warning["job_id"] == soon
     assert 1700 < warning["margin_seconds"] <= 1800
     assert metrics.DEADLINE_WARNINGS._value.get() == before + 1
-    assert row(worker_db, "get_archive_task", later)["deadline_warned_at"] is None
+    assert deadline_warned_at(worker_db, later) is None
 
 
 def test_private_addresses_are_refused_outside_insecure_mode(
-    tmp_path: Path,
-    seaweedfs: SeaweedFS,
-    s3_settings: Settings,
-    store: ObjectStore,
-    source: tuple[Source, str],
+    tmp_path: Path, seaweedfs: SeaweedFS, s3_settings: Settings, store: ObjectStore, source: Source
 ) -> None:
-    src, url = source
     env = make_env(tmp_path, **s3_env(seaweedfs))
     env["RECEIVER_DATABASE_URL"] = s3_settings.database_url
     env.pop("RECEIVER_INSECURE")
@@ -743,39 +757,40 @@ def test_private_addresses_are_refused_outside_insecure_mode(
     settings = Settings.from_env(env)
     db = open_database(settings.database_url)
     migrate(db)
-    job_id = completed_job(db, url)
+    job_id = completed_job(db, source.url)
     worker = ArchiveWorker(db, store, settings)
     assert worker.run_once()
-    assert row(db, "get_archive_task", job_id)["state"] == "failed"
-    assert "https only" in str(row(db, "get_job", job_id)["attention"])
-    job_id = completed_job(db, url.replace("http://", "https://"))
+    assert task_of(db, job_id).state == "failed"
+    assert "https only" in str(job_of(db, job_id).attention)
+    job_id = completed_job(db, source.url.replace("http://", "https://"))
     assert worker.run_once()
-    assert "not a public address" in str(row(db, "get_job", job_id)["attention"])
-    assert src.hits == 0
+    assert "not a public address" in str(job_of(db, job_id).attention)
+    assert source.hits == 0
     worker.stop()
     db.close()
 
 
 @pytest.mark.parametrize("url", ["https://h:99999/v.mp4", "http://127.0.0.1:1/v\x01.mp4"])
 def test_a_broken_url_fails_the_task_visibly(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, url: str
+    worker_db: Database, worker: ArchiveWorker, url: str
 ) -> None:
     job_id = completed_job(worker_db, url)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
     assert worker.run_once()
-    task = row(worker_db, "get_archive_task", job_id)
-    assert task["state"] == "failed"
-    assert "not a valid URL" in str(task["last_error"])
-    worker.stop()
+    task = task_of(worker_db, job_id)
+    assert task.state == "failed"
+    assert "not a valid URL" in str(task.last_error)
 
 
 def test_an_upload_abandoned_by_a_dead_worker_is_aborted(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    source: Source,
+    *,
+    worker: ArchiveWorker,
+    job_id: str,
 ) -> None:
-    src, url = source
-    job_id = completed_job(worker_db, url)
-    (job,) = run_sql(worker_db, "SELECT created_at FROM jobs WHERE id = :id", id=job_id)
-    key = asset_key(s3_settings.s3_prefix, job_id, clock.from_db(job["created_at"]))
+    key = key_of(worker_db, s3_settings, job_id)
     # A worker claimed the task, opened an upload, and was killed: its lease lapsed.
     upload_id = store.start_upload(key, content_type="video/mp4")
     store.upload_part(key, upload_id, 1, b"x" * 1024)
@@ -786,32 +801,31 @@ def test_an_upload_abandoned_by_a_dead_worker_is_aborted(
         past=clock.to_db(clock.now()),
         u=upload_id,
     )
-    worker = ArchiveWorker(worker_db, store, s3_settings)
     assert worker.run_once()
-    assert row(worker_db, "get_job", job_id)["status"] == "stored"
+    assert job_of(worker_db, job_id).status == "stored"
     assert store.open_uploads(key) == []
-    assert digest_of(store, key) == hashlib.sha256(src.data).hexdigest()
-    worker.stop()
+    assert digest_of(store, key) == hashlib.sha256(source.data).hexdigest()
 
 
 def test_an_upload_a_dead_worker_never_wrote_down_is_swept_at_the_end(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    source: Source,
+    *,
+    worker: ArchiveWorker,
+    job_id: str,
 ) -> None:
-    src, url = source
-    job_id = completed_job(worker_db, url)
-    (job,) = run_sql(worker_db, "SELECT created_at FROM jobs WHERE id = :id", id=job_id)
-    key = asset_key(s3_settings.s3_prefix, job_id, clock.from_db(job["created_at"]))
+    key = key_of(worker_db, s3_settings, job_id)
     # Killed between opening the upload and journaling its id: the task row knows nothing.
     store.start_upload(key, content_type="video/mp4")
     neighbour = f"{key}.other"
     kept = store.start_upload(neighbour, content_type="video/mp4")
-    worker = ArchiveWorker(worker_db, store, s3_settings)
     assert worker.run_once()
-    assert row(worker_db, "get_job", job_id)["status"] == "stored"
-    assert digest_of(store, key) == hashlib.sha256(src.data).hexdigest()
+    assert job_of(worker_db, job_id).status == "stored"
+    assert digest_of(store, key) == hashlib.sha256(source.data).hexdigest()
     assert [u["UploadId"] for u in store.open_uploads(key)] == [kept]  # only its own key
     store.abort_upload(neighbour, kept)
-    worker.stop()
 
 
 def test_a_worker_killed_with_sigkill_mid_upload_is_finished_by_the_next_one(
@@ -844,22 +858,22 @@ def test_a_worker_killed_with_sigkill_mid_upload_is_finished_by_the_next_one(
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(10)
-        assert row(worker_db, "get_job", job_id)["status"] == "completed"  # not stored yet
+        assert job_of(worker_db, job_id).status == "completed"  # not stored yet
         second = spawn_worker(env, tmp_path / "second.log")
         try:
             wait_for(
-                lambda: row(worker_db, "get_job", job_id)["status"] == "stored",
+                lambda: job_of(worker_db, job_id).status == "stored",
                 second,
                 tmp_path / "second.log",
             )
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(30)
-    asset = row(worker_db, "get_asset", job_id)
-    assert asset["sha256"] == hashlib.sha256(src.data).hexdigest()
-    assert asset["size_bytes"] == len(src.data)
-    listed = store._client.list_objects_v2(Bucket=store.bucket).get("Contents", [])
-    assert [o["Key"] for o in listed] == [asset["object_key"]]  # exactly one object
+    asset = asset_of(worker_db, job_id)
+    assert asset.sha256 == hashlib.sha256(src.data).hexdigest()
+    assert asset.size_bytes == len(src.data)
+    listed = [item.key for page in store.list_pages("") for item in page]
+    assert listed == [asset.object_key]  # exactly one object
     assert store.open_uploads() == []
     # The second worker resumed: it read the file under If-Range and stored only the rest.
     assert src.asked[-1] == ("bytes=0-", src.etag)
@@ -867,10 +881,8 @@ def test_a_worker_killed_with_sigkill_mid_upload_is_finished_by_the_next_one(
 
 
 def test_two_workers_racing_for_one_job_store_one_object(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: Source, job_id: str
 ) -> None:
-    src, url = source
-    job_id = completed_job(worker_db, url)
     workers = [ArchiveWorker(worker_db, store, s3_settings) for _ in range(2)]
     start = threading.Barrier(2)
     claimed: list[bool] = []
@@ -885,9 +897,9 @@ def test_two_workers_racing_for_one_job_store_one_object(
     for thread in threads:
         thread.join(60)
     assert sorted(claimed) == [False, True]  # the database let exactly one claim it
-    assert row(worker_db, "get_job", job_id)["status"] == "stored"
-    assert src.hits == 1
-    listed = store._client.list_objects_v2(Bucket=store.bucket).get("Contents", [])
+    assert job_of(worker_db, job_id).status == "stored"
+    assert source.hits == 1
+    listed = [item.key for page in store.list_pages("") for item in page]
     assert len(listed) == 1
     for worker in workers:
         worker.stop()
@@ -900,9 +912,9 @@ def spawn_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def journaled(db: Database, job_id: str) -> int:
+def journaled(db: Database, job_id: str, result_index: int = 0) -> int:
     with db.reading() as conn:
-        return len(conn.fetch_all("journaled_parts", job_id=job_id))
+        return len(ArchiveTasks(conn).journaled_parts(job_id, result_index))
 
 
 def wait_for(
@@ -918,96 +930,91 @@ def wait_for(
 
 
 def test_a_worker_that_lost_its_lease_records_nothing(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    s3_settings: Settings,
+    store: ObjectStore,
+    worker_db: Database,
+    job_id: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _src, url = source
-    job_id = completed_job(worker_db, url)
     worker = ArchiveWorker(worker_db, store, s3_settings, lease_seconds=0.3)
-    original = worker._download_and_upload
+    claim = worker.claim
 
-    def slow_then_stolen(*args: object) -> object:
+    def claimed_then_stolen() -> ArchiveAttempt | None:
+        attempt = claim()
         # Another worker takes the task over while this one is still busy.
         run_sql(worker_db, "UPDATE archive_tasks SET lease_owner = 'other'")
-        return original(*args)  # type: ignore[arg-type]
+        return attempt
 
-    worker._download_and_upload = slow_then_stolen  # type: ignore[method-assign,assignment]
+    monkeypatch.setattr(worker, "claim", claimed_then_stolen)
     assert worker.run_once()
-    task = row(worker_db, "get_archive_task", job_id)
-    assert (task["state"], task["lease_owner"]) == ("running", "other")
-    assert row(worker_db, "get_job", job_id)["status"] == "completed"
+    task = task_of(worker_db, job_id)
+    assert (task.state, task.lease_owner) == ("running", "other")
+    assert job_of(worker_db, job_id).status == "completed"
     worker.stop()
 
 
 def test_shutdown_stops_at_a_part_boundary_and_the_next_worker_resumes(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: Source, job_id: str
 ) -> None:
-    src, url = source
-    src.trickle = True  # about 1.5 s for the whole 7 MiB, parts of 5 MiB
-    job_id = completed_job(worker_db, url)
+    source.trickle = True  # about 1.5 s for the whole 7 MiB, parts of 5 MiB
     worker = ArchiveWorker(worker_db, store, s3_settings)
     worker.start()
     deadline = time.monotonic() + 10
-    while not row(worker_db, "get_archive_task", job_id)["upload_id"]:
+    while not task_of(worker_db, job_id).upload_id:
         assert time.monotonic() < deadline, "the archive never started"
         time.sleep(0.02)
     worker.stop(timeout=10)
-    task = row(worker_db, "get_archive_task", job_id)
-    assert (task["state"], task["attempts"]) == ("queued", 0)
+    task = task_of(worker_db, job_id)
+    assert (task.state, task.attempts) == ("queued", 0)
     journal = run_sql(worker_db, "SELECT part_number, size_bytes FROM upload_parts")
     assert [(r["part_number"], r["size_bytes"]) for r in journal] == [(1, 5 * MiB)]
     assert len(store.open_uploads()) == 1  # kept open, to be resumed
 
-    src.trickle = False
+    source.trickle = False
     again = ArchiveWorker(worker_db, store, s3_settings)
     with capture_logs() as logs:
         assert again.run_once()
     resumed = [entry for entry in logs if entry["event"] == "archive.resuming"]
     assert [entry["offset"] for entry in resumed] == [5 * MiB]
     assert not [e for e in logs if e["event"] == "archive.source_changed"]
-    assert row(worker_db, "get_job", job_id)["status"] == "stored"
-    asset = row(worker_db, "get_asset", job_id)
-    assert asset["sha256"] == hashlib.sha256(src.data).hexdigest()
-    assert digest_of(store, str(asset["object_key"])) == asset["sha256"]
+    assert job_of(worker_db, job_id).status == "stored"
+    asset = asset_of(worker_db, job_id)
+    assert asset.sha256 == hashlib.sha256(source.data).hexdigest()
+    assert digest_of(store, str(asset.object_key)) == asset.sha256
     assert store.open_uploads() == []
     assert run_sql(worker_db, "SELECT * FROM upload_parts") == []
     again.stop()
 
 
 def test_a_changed_source_is_not_resumed(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    store: ObjectStore, worker_db: Database, source: Source, worker: ArchiveWorker, job_id: str
 ) -> None:
-    src, url = source
-    src.statuses = [0]
-    job_id = completed_job(worker_db, url)
-    worker = ArchiveWorker(worker_db, store, s3_settings)
+    source.statuses = [0]
     assert worker.run_once()  # half-way, one part journaled
     # The source now serves another file: the stored part must not be reused.
-    src.data = video(7 * MiB, seed=99)
-    run_sql(worker_db, "UPDATE archive_tasks SET not_before = :now", now=clock.to_db(clock.now()))
+    source.data = video(7 * MiB, seed=99)
+    make_due(worker_db)
     with capture_logs() as logs:
         assert worker.run_once()
     assert any(entry["event"] == "archive.source_changed" for entry in logs)
-    assert row(worker_db, "get_asset", job_id)["sha256"] == hashlib.sha256(src.data).hexdigest()
+    assert asset_of(worker_db, job_id).sha256 == hashlib.sha256(source.data).hexdigest()
     assert store.open_uploads() == []
-    worker.stop()
 
 
 def test_a_worker_whose_lease_lapsed_leaves_the_new_owners_upload_alone(
-    s3_settings: Settings, store: ObjectStore, worker_db: Database, source: tuple[Source, str]
+    s3_settings: Settings, store: ObjectStore, worker_db: Database, job_id: str
 ) -> None:
-    _src, url = source
-    job_id = completed_job(worker_db, url)
     late = ArchiveWorker(worker_db, store, s3_settings)
-    task, job = late._claim()
-    assert task is not None
-    assert job is not None
-    key = asset_key(s3_settings.s3_prefix, job_id, job.created_at)
+    attempt = late.claim()
+    assert attempt is not None
+    key = asset_key(s3_settings.s3_prefix, job_id, attempt.job.created_at)
+    assert attempt.key == key
     # Another worker took the task over and is uploading.
     theirs = store.start_upload(key, content_type="video/mp4")
     run_sql(worker_db, "UPDATE archive_tasks SET lease_owner = 'other', upload_id = :u", u=theirs)
-    late._failed(task, key, FetchError("the source is gone", permanent=True))
+    attempt.failed(FetchError("the source is gone", permanent=True))
     assert [u["UploadId"] for u in store.open_uploads()] == [theirs]
-    task_row = row(worker_db, "get_archive_task", job_id)
-    assert (task_row["state"], task_row["lease_owner"]) == ("running", "other")
+    task_row = task_of(worker_db, job_id)
+    assert (task_row.state, task_row.lease_owner) == ("running", "other")
     store.abort_upload(key, theirs)
     late.stop()

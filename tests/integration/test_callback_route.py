@@ -29,7 +29,8 @@ from receiver.deliveries import purge_rejected
 from receiver.runtime import web_app
 from receiver.tokens import CallbackClaims
 from tests.conftest import make_env, run_sql
-from tests.integration.test_intake import body, make_job
+from tests.factories import make_job
+from tests.integration.test_intake import body
 from tests.servers import run_server
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 import receiver
+from receiver.devtools.seaweed import free_ports
 from receiver.errors import ServiceError
-from receiver.seaweed import free_ports
 from receiver.web.metrics_server import MetricsServer
 from receiver.web.server import listen
 from tests.conftest import SECRET_KEY

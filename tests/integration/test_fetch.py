@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from receiver.archive.fetch import FetchPolicy, guarded_client, stream_video
+from receiver.archive.fetch import stream_video
 from receiver.errors import FetchError, LinkExpired, UnsafeURL
+from receiver.guarded_http import FetchPolicy, guarded_client
 from tests.servers import run_server, self_signed
 
 pytestmark = pytest.mark.integration

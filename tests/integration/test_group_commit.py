@@ -8,27 +8,17 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from receiver import clock
 from receiver.store.database import Connection, Database
 from receiver.store.group_commit import GroupCommitter
 from tests.conftest import run_sql
+from tests.factories import insert_job
 
 pytestmark = pytest.mark.integration
 
 
 def insert(job_id: str) -> Callable[[Connection], str]:
     def work(conn: Connection) -> str:
-        conn.execute(
-            "insert_job",
-            id=job_id,
-            provider="evolink",
-            model="m",
-            prompt="p",
-            params="{}",
-            status="pending",
-            now=clock.to_db(clock.now()),
-        )
-        return job_id
+        return insert_job(conn, job_id=job_id)
 
     return work
 

@@ -14,9 +14,9 @@ from receiver import jobs
 from receiver.config import Settings
 from receiver.context import Context
 from receiver.deletion import JobNotSettled, delete_job
+from receiver.devtools.simulator import SimulatorConfig, create_app
 from receiver.errors import ProviderRateLimited, ProviderUnavailable
 from receiver.jobs import KeyJobDeleted, Submitted
-from receiver.simulator import SimulatorConfig, create_app
 from receiver.submission.batch import prepare_rows, submit_rows
 from receiver.submission.budget import budget_today
 from receiver.submission.idempotency import IdempotencyConflict, client_key

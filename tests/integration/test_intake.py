@@ -17,36 +17,9 @@ from receiver.providers.evolink import EvoLinkProvider
 from receiver.store.database import Database
 from receiver.tokens import CallbackClaims, CallbackSigner
 from tests.conftest import run_sql
+from tests.factories import make_job
 
 pytestmark = pytest.mark.integration
-
-
-def make_job(db: Database, *, task_id: str | None = "task-1", status: str = "pending") -> str:
-    job_id = clock.new_id("job")
-    now = clock.to_db(clock.now())
-    with db.transaction() as conn:
-        conn.execute(
-            "insert_job",
-            id=job_id,
-            provider="evolink",
-            model="m",
-            prompt="p",
-            params="{}",
-            status="submitting",
-            now=now,
-        )
-        if task_id is not None:
-            conn.execute(
-                "mark_job_submitted",
-                id=job_id,
-                task_id=task_id,
-                provider_status="pending",
-                estimated_seconds=1,
-                credits_reserved=1.0,
-                check_after=None,
-                now=now,
-            )
-    return job_id
 
 
 def body(task_id: str = "task-1", status: str = "completed", **extra: Any) -> bytes:
@@ -79,7 +52,7 @@ def test_completed_callback_moves_the_job_and_enqueues_one_archive(db: Database)
     assert deliver(db, job_id, body()) == DeliveryOutcome.ACCEPTED
     assert job_status(db, job_id) == JobStatus.COMPLETED
     with db.reading() as conn:
-        task = conn.fetch_one("get_archive_task", job_id=job_id)
+        task = conn.fetch_one("get_archive_task", job_id=job_id, result_index=0)
         events = conn.fetch_all("list_job_events", job_id=job_id)
     assert task is not None
     assert task["source_url"] == "https://cdn.example.com/v.mp4"

@@ -20,12 +20,12 @@ import pytest
 from receiver import clock
 from receiver.config import Settings
 from receiver.context import Context
+from receiver.devtools.seaweed import SeaweedFS, free_ports
+from receiver.devtools.simulator import SimulatorConfig, create_app
 from receiver.jobs import JobDetails, get_job, submit_job
 from receiver.providers.base import JobRequest
 from receiver.replay import replay
 from receiver.runtime import web_app
-from receiver.seaweed import SeaweedFS, free_ports
-from receiver.simulator import SimulatorConfig, create_app
 from receiver.watchdog import Watchdog
 from tests.conftest import make_env, s3_env
 from tests.servers import run_server

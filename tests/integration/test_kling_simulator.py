@@ -22,13 +22,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from receiver.config import Secret
+from receiver.devtools.seaweed import free_ports
+from receiver.devtools.simulator import SimulatorConfig, create_app
+from receiver.devtools.simulator.video import sample_bytes
 from receiver.errors import ProviderAuthError, ProviderError, ProviderRateLimited
 from receiver.providers.base import JobRequest, TaskSnapshot, TaskStatus
 from receiver.providers.kling import KlingProvider
 from receiver.providers.kling_auth import mint_api_token
-from receiver.seaweed import free_ports
-from receiver.simulator import SimulatorConfig, create_app
-from receiver.simulator.video import sample_bytes
 from tests.servers import run_server
 
 pytestmark = pytest.mark.integration

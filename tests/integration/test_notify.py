@@ -17,7 +17,8 @@ from receiver.providers import evolink_protocol
 from receiver.store.database import Database, open_database
 from receiver.store.migrate import migrate
 from tests.conftest import make_env, run_sql
-from tests.integration.test_intake import body, make_job
+from tests.factories import make_job
+from tests.integration.test_intake import body
 from tests.webhooks import Subscriber, new_secret, subscriber
 
 pytestmark = pytest.mark.integration

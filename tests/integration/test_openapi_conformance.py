@@ -42,16 +42,16 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from receiver import clock
 from receiver.config import Settings
 from receiver.context import Context
+from receiver.devtools.seaweed import SeaweedFS, free_ports
+from receiver.devtools.simulator import SimulatorConfig
+from receiver.devtools.simulator import create_app as simulator_app
 from receiver.runtime import web_app
-from receiver.seaweed import SeaweedFS, free_ports
-from receiver.simulator import SimulatorConfig
-from receiver.simulator import create_app as simulator_app
 from receiver.tokens import CallbackClaims
 from tests.conftest import make_env, run_sql, s3_env
-from tests.integration.test_intake import body, deliver, make_job
+from tests.factories import make_job, store_asset
+from tests.integration.test_intake import body, deliver
 from tests.servers import run_server
 
 pytestmark = pytest.mark.integration
@@ -89,21 +89,7 @@ def _seed(ctx: Context) -> dict[str, str]:
     deliver(ctx.db, stored, body(task_id="task-1", status="processing"))
     deliver(ctx.db, stored, body(task_id="task-1", status="completed"))
     with ctx.db.transaction() as conn:
-        conn.execute(
-            "insert_asset",
-            job_id=stored,
-            bucket=ctx.settings.s3_bucket,
-            object_key=f"videos/{stored}.mp4",
-            size_bytes=3,
-            sha256="0" * 64,
-            content_type="video/mp4",
-            etag=None,
-            now=clock.to_db(clock.now()),
-            duration_seconds=5.0,
-            width=1280,
-            height=720,
-            codec="h264",
-        )
+        store_asset(conn, stored, bucket=ctx.settings.s3_bucket)
     run_sql(ctx.db, "UPDATE jobs SET status = 'stored' WHERE id = :id", id=stored)
     (delivery,) = run_sql(ctx.db, "SELECT id FROM deliveries WHERE job_id = :id LIMIT 1", id=stored)
     token = ctx.signer.callback_url("http://x", CallbackClaims(provider="evolink", job_id=pending))

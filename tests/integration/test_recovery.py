@@ -20,8 +20,9 @@ from receiver.replay import failed_delivery_ids, replay, replay_many
 from receiver.store.database import Database
 from receiver.watchdog import Watchdog
 from tests.conftest import run_sql
+from tests.factories import make_job
 from tests.fakes import ScriptedProvider, task
-from tests.integration.test_intake import body, make_job
+from tests.integration.test_intake import body
 
 pytestmark = pytest.mark.integration
 

@@ -43,7 +43,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from receiver.config import Settings
-from receiver.seaweed import find_weed, free_ports
+from receiver.devtools.seaweed import find_weed, free_ports
 from receiver.storage import ObjectExists, ObjectStore, asset_key
 from tests.conftest import make_env
 

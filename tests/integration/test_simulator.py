@@ -29,10 +29,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from receiver.devtools.simulator import SimulatorConfig, VideoFile, create_app
+from receiver.devtools.simulator.video import sample_bytes
 from receiver.providers.base import TaskStatus
 from receiver.providers.evolink_protocol import parse_task, parse_task_json
-from receiver.simulator import SimulatorConfig, VideoFile, create_app
-from receiver.simulator.video import sample_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ FAST = SimulatorConfig(
     allow_http_callbacks=True,
     allow_private_callbacks=True,
 )
-SAMPLE = Path(__file__).parents[2] / "receiver" / "simulator" / "sample.mp4"
+SAMPLE = Path(__file__).parents[2] / "receiver" / "devtools" / "simulator" / "sample.mp4"
 
 
 @contextlib.contextmanager

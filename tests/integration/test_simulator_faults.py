@@ -11,7 +11,7 @@ import hashlib
 import httpx
 import pytest
 
-from receiver.simulator import VideoFile
+from receiver.devtools.simulator import VideoFile
 from tests.integration.test_simulator import SimFactory, start_simulator
 
 __all__ = ["start_simulator"]  # the fixture, imported to be used here

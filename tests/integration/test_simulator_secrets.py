@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from receiver import dev
-from receiver.seaweed import free_ports
+from receiver.devtools import dev
+from receiver.devtools.seaweed import free_ports
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from receiver.config import Settings
+from receiver.devtools.seaweed import SeaweedFS
 from receiver.errors import StorageError
-from receiver.seaweed import SeaweedFS
 from receiver.storage import ObjectStore
 from tests.conftest import make_env, s3_env
 

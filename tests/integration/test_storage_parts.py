@@ -22,8 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from receiver.config import Settings
+from receiver.devtools.seaweed import SeaweedFS, free_ports
 from receiver.errors import StorageError
-from receiver.seaweed import SeaweedFS, free_ports
 from receiver.storage import ObjectStore
 from tests.conftest import make_env, s3_env
 from tests.servers import run_server

@@ -16,9 +16,9 @@ from PIL import Image
 from receiver import clock
 from receiver.config import Settings
 from receiver.context import Context
+from receiver.devtools.seaweed import SeaweedFS
+from receiver.devtools.simulator import SimulatorConfig, create_app
 from receiver.errors import ConfigError, ProviderError, ProviderRateLimited
-from receiver.seaweed import SeaweedFS
-from receiver.simulator import SimulatorConfig, create_app
 from receiver.submission import cost
 from receiver.submission.budget import BudgetExceeded, BudgetUnpriced, budget_today
 from receiver.submission.images import check_image, stage_image

@@ -14,7 +14,7 @@ from PIL import Image
 
 from receiver import logs
 from receiver.cli import main
-from receiver.simulator import SimulatorConfig, create_app
+from receiver.devtools.simulator import SimulatorConfig, create_app
 from tests.conftest import make_env
 from tests.servers import run_server
 

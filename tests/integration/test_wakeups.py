@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
-from receiver import clock
 from receiver.store.database import Database
 from receiver.store.wakeups import ArchiveWakeups
 from tests.conftest import run_sql
-from tests.integration.test_intake import make_job
+from tests.factories import make_job, queue_archive
 
 pytestmark = pytest.mark.integration
 
 
 def enqueue(db: Database, job_id: str) -> None:
-    now = clock.to_db(clock.now())
     with db.transaction() as conn:
-        conn.execute(
-            "enqueue_archive",
-            job_id=job_id,
-            source_url="https://cdn.example.com/v.mp4",
-            confirm_first=0,
-            deadline_at=now,
-            now=now,
-        )
+        queue_archive(conn, job_id, link_lives=timedelta(0))
         # Nothing is sent before the commit: a worker woken now would find nothing.
         time.sleep(0.3)
 

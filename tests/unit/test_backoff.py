@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from receiver.archive.worker import _backoff
+from receiver.archive.outcome import jittered_backoff as _backoff
 
 
 @pytest.mark.parametrize(

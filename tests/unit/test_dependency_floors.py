@@ -45,6 +45,7 @@ FLOORS: dict[str, tuple[str, str]] = {
         "CVE-2026-42308 12.2.0; PYSEC-2026-2253..2257 (CVE-2026-55379) 12.3.0",
     ),
     "pyjwt": ("2.12.0", "GHSA-752w-5fwx-jx9f (CVE-2026-32597)"),
+    "shtab": ("1.7", "none known"),
 }
 
 

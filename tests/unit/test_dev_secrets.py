@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 import structlog
 
-from receiver import dev, logs, simulator
+from receiver import logs
 from receiver.cli import main
-from receiver.simulator import SimulatorConfig
+from receiver.devtools import dev, simulator
+from receiver.devtools.simulator import SimulatorConfig
 
 _WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 #: Every open that can write, as the ``open`` audit event reports it: (path, mode, flags).
@@ -43,7 +44,7 @@ def _mode(path: Path) -> int:
 
 @pytest.fixture
 def var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """``receiver.dev.VAR`` in a temporary directory, under a umask of 0: a file created
+    """``receiver.devtools.dev.VAR`` in a temporary directory, under a umask of 0: a file created
     with default permissions would be readable and writable by everyone."""
     path = tmp_path / "var" / "dev"
     monkeypatch.setattr(dev, "VAR", path)

@@ -1,11 +1,13 @@
-"""The download guard: which URLs and addresses a video may be fetched from (no network)."""
+"""The fetch guard: which URLs and addresses may be fetched from (no network), and the
+download's rate floor."""
 
 from __future__ import annotations
 
 import pytest
 
-from receiver.archive.fetch import FetchPolicy, RateFloor, allowed_addresses, check_url
+from receiver.archive.fetch import RateFloor
 from receiver.errors import FetchError, UnsafeURL
+from receiver.guarded_http import FetchPolicy, allowed_addresses, check_url
 
 STRICT = FetchPolicy()
 INSECURE = FetchPolicy(allow_insecure=True)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from receiver.archive.deadlines import link_deadline, url_expiry
+from receiver.deadlines import link_deadline, url_expiry
 
 GENERATED = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 

@@ -39,7 +39,7 @@ def test_csv_rows_with_their_line_numbers(tmp_path: Path) -> None:
     assert first.spec.aspect_ratio == "9:16"
     assert second.spec is not None
     assert second.spec.prompt == "a long prompt\nover two lines"
-    assert second.spec.quality == "720p"  # an empty cell takes the default
+    assert second.spec.quality is None  # an empty cell takes the model's default (in prepare)
     assert bad.spec is None
     assert bad.error is not None
     assert "twelve" in bad.error

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from receiver.seaweed import _first_error
+from receiver.devtools.seaweed import _first_error
 
 # The tail of weed.log when a second weed opened a data directory already in use.
 LOCKED = """\

@@ -12,14 +12,14 @@ from receiver.context import Context
 from receiver.errors import ValidationError
 from receiver.providers.base import JobRequest
 from receiver.providers.evolink_protocol import validate_request
-from receiver.submission.shots import (
+from receiver.providers.shots import (
     Shot,
     check_shots,
     compose_prompt,
     parse_seconds,
-    parse_shot,
     shots_in_prompt,
 )
+from receiver.submission.shots import parse_shot
 from receiver.submission.spec import JobSpec, prepare
 from tests.conftest import make_env
 

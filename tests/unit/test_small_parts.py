@@ -24,6 +24,22 @@ def test_duplicate_query_names_are_an_error() -> None:
         parse_queries("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;\n")
 
 
+def test_dialect_only_lines_are_kept_for_their_dialect_alone() -> None:
+    text = "-- name: claim\nSELECT id FROM t\nFOR UPDATE SKIP LOCKED -- postgresql only\n;\n"
+    assert parse_queries(text, "postgresql") == {
+        "claim": "SELECT id FROM t\nFOR UPDATE SKIP LOCKED"
+    }
+    assert parse_queries(text, "sqlite") == {"claim": "SELECT id FROM t"}
+    with pytest.raises(ValueError, match="unknown dialect 'mysql'"):
+        parse_queries("-- name: a\nSELECT 1 -- mysql only\n", "sqlite")
+
+
+def test_the_claims_lock_rows_on_postgresql_only() -> None:
+    for name in ("claim_archive_task", "claim_notifications", "take_outbox"):
+        assert "SKIP LOCKED" in Queries("postgresql")[name]
+        assert "SKIP LOCKED" not in Queries("sqlite")[name]
+
+
 def test_postgresql_placeholders_leave_casts_alone() -> None:
     queries = Queries("postgresql")
     assert "%(id)s" in queries["get_job"]
