@@ -8,6 +8,7 @@ warning before a deadline is :mod:`receiver.archive.deadlines`.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,6 +26,8 @@ _DOCUMENTED_LIFETIMES: tuple[tuple[str, timedelta], ...] = (
 )
 
 
+# Cached: read on every completed callback. Bounded, since the model comes from the body.
+@functools.lru_cache(maxsize=256)
 def link_lifetime_for(model: str | None) -> timedelta:
     """How long ``model``'s result links live after generation: its entry's in EvoLink's
     catalogue, else the documented exception that names it, else 24 h."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import get_args
-from urllib.parse import urlsplit
 
 from receiver.providers.base import MediaKind
 
@@ -117,8 +116,20 @@ def extension_for(url: str, kind: MediaKind) -> str:
 
 
 def _extension(url: str) -> str:
-    try:
-        name = urlsplit(url).path.rsplit("/", 1)[-1]
-    except ValueError:
+    """The extension of the last segment of ``url``'s path, lower case; "" when none.
+
+    Read by hand rather than with ``urlsplit`` (on the callback path, for every result):
+    the path of an http(s) URL ends at its first ``?`` or ``#``. Held to the ``urlsplit``
+    reading by tests/unit/test_task_results.py.
+    """
+    end = len(url)
+    for mark in ("?", "#"):
+        at = url.find(mark)
+        if 0 <= at < end:
+            end = at
+    scheme_end = url.find("://")
+    start = url.find("/", scheme_end + 3) if scheme_end >= 0 else 0
+    if start < 0 or start >= end:
         return ""
+    name = url[start:end].rsplit("/", 1)[-1]
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""

@@ -1,6 +1,10 @@
 """Waiting and downloading from the command line: ``receiver wait``, ``submit --wait``,
 ``--download`` and ``receiver download``, all through :mod:`receiver.client`.
 
+A job with several stored files (one per result of its task: ``n`` images, Suno's songs)
+is saved whole, into a directory, as ``DIR/<job id>/<n>.<ext>``; a file path for such a job
+is refused before anything is downloaded. A job with one file is saved as it always was.
+
 The CLI has no protocol of its own: it opens a :class:`~receiver.client.Client` with the
 settings' ``RECEIVER_API_URL`` and ``RECEIVER_ADMIN_TOKEN``, turns the client's errors into
 the CLI's (a refused token or an unreachable API is a configuration error, exit 2), and
@@ -21,16 +25,18 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from receiver.client import (
+    Asset,
     Client,
     ClientError,
     ConfigurationError,
+    DownloadedFile,
     DownloadError,
     Event,
     Job,
     Unauthorized,
     Unreachable,
 )
-from receiver.client._download import check_writable, target_path
+from receiver.client._download import check_writable, is_directory, stored_assets, target_path
 from receiver.config import Settings
 from receiver.errors import ConfigError, ReceiverError
 from receiver.terminal import terminal_safe
@@ -65,18 +71,33 @@ def api(settings: Settings) -> Iterator[Client]:
     try:
         yield client
     except Unauthorized as exc:
+        client.close()
         raise ConfigError(
             "RECEIVER_ADMIN_TOKEN", f"the receiver at {client.base_url} refused it (401)"
         ) from exc
-    finally:
+    except KeyboardInterrupt:
+        # Not closed: Ctrl-C may have landed inside the connection pool, between taking a
+        # lock and the block that gives it back, and close() would then wait on it forever
+        # (the likely cause of a `submit --wait` that once ignored Ctrl-C in CI). The process
+        # is ending; the system closes its sockets.
+        raise
+    except BaseException:
+        client.close()
+        raise
+    else:
         client.close()
 
 
-def preflight(settings: Settings, *, download: str | None = None) -> int:
+def preflight(
+    settings: Settings, *, download: str | None = None, several_results: bool = False
+) -> int:
     """Before anything is paid for: the API answers, takes our token, and the download
-    target can be written. The number of the last event, to follow the stream from."""
+    target can be written (a directory when the job will have ``several_results``).
+    The number of the last event, to follow the stream from."""
     if download is not None:
         _check_target(download, several=False)
+        if several_results and not is_directory(download):
+            raise ConfigError("--download", _several_files(download, "this job"))
     with api(settings) as client:
         try:
             return client.check()
@@ -145,55 +166,85 @@ def wait_command(settings: Settings, request: WaitRequest, *, all_pending: bool 
         raise _cli_error(exc) from exc
 
 
+def _several_files(target: str, whose: str, count: int | None = None) -> str:
+    files = f"{count} files" if count is not None else "several files"
+    return (
+        f"{target!r}: {whose} has {files} (one per result); save them in a directory "
+        f"(end it with /), as DIR/<job id>/<n>.<ext>"
+    )
+
+
+def _refuse_a_file_for_several(target: str, jobs: Sequence[Job]) -> None:
+    """A file path holds one file: refuse it for a job with several, before any download."""
+    if is_directory(target):
+        return
+    for job in jobs:
+        count = len(stored_assets(job))
+        if count > 1:
+            raise ConfigError("--download", _several_files(target, f"job {job.id}", count))
+
+
 def _pending_jobs(client: Client) -> list[str]:
     return [job.id for status in PENDING_STATUSES for job in client.jobs(status=status)]
 
 
 def _report(client: Client, request: WaitRequest, status: _Status) -> int:
     several = len(request.job_ids) > 1
+    jobs = [request.outcomes[job_id] for job_id in request.job_ids]
+    if request.download is not None:
+        _refuse_a_file_for_several(request.download, [job for job in jobs if job.stored])
     failed = 0
-    for job_id in request.job_ids:
-        job = request.outcomes[job_id]
-        saved = None
-        url = client.video_url(job) if job.stored else None
+    for job in jobs:
+        saved: list[str] = []
+        urls = [client.video_url(job, a.result_index) for a in stored_assets(job)]
         if job.stored and request.download is not None:
-            result = client.download(job, request.download)
-            saved = str(result.path)
-            status.say(f"saved {result.size_bytes} bytes to {saved} (SHA-256 checked)")
+            for result in client.download_all(job, request.download):
+                saved.append(str(result.path))
+                status.say(f"saved {result.size_bytes} bytes to {result.path} (SHA-256 checked)")
         if not job.stored:
             failed += 1
             status.say(f"receiver: job {job.id} will not be stored: {job.reason}")
-        _print_outcome(job, url, saved, as_json=request.as_json, several=several)
+        _print_outcome(job, urls, saved, as_json=request.as_json, several=several)
     return 1 if failed else 0
 
 
 def _print_outcome(
-    job: Job, url: str | None, saved: str | None, *, as_json: bool, several: bool
+    job: Job, urls: list[str], saved: list[str], *, as_json: bool, several: bool
 ) -> None:
-    asset = job.asset
+    assets = stored_assets(job)
     if as_json:
         document = {
             "job_id": job.id,
             "stored": job.stored,
             "reason": job.reason,
-            "asset": _asset_json(job),
-            "video_url": url,
-            "saved_to": saved,
+            # The first file, as when a job had one; then every file, in the results' order.
+            "asset": _asset_json(assets[0]) if assets else None,
+            "video_url": urls[0] if urls else None,
+            "saved_to": saved[0] if saved else None,
+            "assets": [_asset_json(asset) for asset in assets],
+            "video_urls": urls,
+            "saved": saved,
         }
         # One job: the document as before; several: one line each (JSON Lines).
         print(json.dumps(document) if several else json.dumps(document, indent=2))
-    elif asset is not None and several:
-        print(f"{job.id}\t{asset.uri}\t{url or ''}")
-    elif asset is not None:
-        print(asset.uri)
-        print(url or "")
+    elif several:
+        for asset, url in zip(assets, urls, strict=True):
+            print(f"{job.id}\t{asset.uri}\t{url}")
+    elif len(assets) == 1:
+        print(assets[0].uri)
+        print(urls[0])
+    elif saved:
+        # A job's several files, saved: where each one is.
+        for path in saved:
+            print(path)
+    else:
+        for asset, url in zip(assets, urls, strict=True):
+            print(f"{asset.uri}\t{url}")
 
 
-def _asset_json(job: Job) -> dict[str, Any] | None:
-    asset = job.asset
-    if asset is None:
-        return None
+def _asset_json(asset: Asset) -> dict[str, Any]:
     return {
+        "result_index": asset.result_index,
         "uri": asset.uri,
         "bucket": asset.bucket,
         "key": asset.key,
@@ -235,30 +286,45 @@ def _cli_error(exc: ClientError) -> ReceiverError:
 
 
 def download_command(settings: Settings, job_id: str, to: str, *, as_json: bool = False) -> int:
-    """``receiver download JOB --to DIR``: the stored video, checked; its path on stdout."""
+    """``receiver download JOB --to DIR``: every stored file of the job, checked; their
+    paths on stdout, one per line (a job with several: ``DIR/<job id>/<n>.<ext>``)."""
     _check_target(to, several=False)
     with api(settings) as client:
         job = client.get(job_id)
         if job.asset is None:
             reason = job.reason or f"it is {job.status}"
             raise ReceiverError(f"job {job_id} has no stored video: {terminal_safe(reason)}")
+        _refuse_a_file_for_several(to, [job])
         try:
-            result = client.download(job, to)
+            results = client.download_all(job, to)
         except KeyboardInterrupt:
             print("\nreceiver: interrupted; run it again to continue", file=sys.stderr)
             return 130
     if as_json:
+        first = results[0]
         document = {
             "job_id": job_id,
-            "path": str(result.path),
-            "size_bytes": result.size_bytes,
-            "sha256": result.sha256,
+            # The first file, as when a job had one; then every file, in the results' order.
+            "path": str(first.path),
+            "size_bytes": first.size_bytes,
+            "sha256": first.sha256,
+            "files": [_file_json(result) for result in results],
         }
         print(json.dumps(document))
         return 0
-    print(result.path)
-    print(f"saved {result.size_bytes} bytes (SHA-256 {result.sha256} checked)", file=sys.stderr)
+    for result in results:
+        print(result.path)
+        print(f"saved {result.size_bytes} bytes (SHA-256 {result.sha256} checked)", file=sys.stderr)
     return 0
+
+
+def _file_json(result: DownloadedFile) -> dict[str, Any]:
+    return {
+        "result_index": result.result_index,
+        "path": str(result.path),
+        "size_bytes": result.size_bytes,
+        "sha256": result.sha256,
+    }
 
 
 class _Status:

@@ -271,7 +271,8 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
             return _dry_run(ctx, prepared, as_json=args.json)
         if args.wait or args.download:
             # Before paying: the API must answer and take our token, the target be writable.
-            waiting.preflight(settings, download=args.download)
+            several = _may_make_several_files(prepared)
+            waiting.preflight(settings, download=args.download, several_results=several)
         key = None
         if args.idempotency_key is not None:
             key = client_key(args.idempotency_key, prepared, field="--idempotency-key")
@@ -285,6 +286,16 @@ def _submit(settings: Settings, args: argparse.Namespace) -> int:
         return _wait_and_report(settings, [job.id], args, submitted=True)
     print_details(details, as_json=args.json)
     return 0
+
+
+def _may_make_several_files(prepared: PreparedJob) -> bool:
+    """Whether the task may end with several files (so ``--download`` must be a directory):
+    ``n`` above 1, or a model that makes several by itself (Suno's songs, Midjourney's
+    grids)."""
+    request = prepared.request
+    count = request.params.get("n", 1)
+    several_by_model = (request.model or "").startswith(("suno-", "mj-"))
+    return several_by_model or (isinstance(count, int) and count > 1)
 
 
 def _dry_run(ctx: Context, prepared: PreparedJob, *, as_json: bool) -> int:

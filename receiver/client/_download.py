@@ -1,10 +1,14 @@
-"""Saving a stored video, without network I/O: where it goes, resuming, the SHA-256 check.
+"""Saving stored files, without network I/O: where they go, resuming, the SHA-256 check.
 
 The bytes land in ``<target>.partial``, are hashed as they arrive, and are renamed to the
 target only when their size and SHA-256 are the ones the receiver recorded for the asset.
 A ``.partial`` left by an interrupted download is continued with an HTTP ``Range`` request
 (its bytes hashed first); a server that ignores the range answers 200 and the file starts
 over. Bytes that do not match are deleted, never renamed into place.
+
+Where the files go: a job with one file is saved as ``<job id>.<ext>`` in a directory (or at
+a file path); a job with several (one per result of its task) as ``<job id>/<n>.<ext>`` in
+a directory, ``n`` being the result's index. Several files never go to one file path.
 """
 
 from __future__ import annotations
@@ -18,22 +22,48 @@ from typing import BinaryIO
 import httpx
 
 from receiver.client._exceptions import ChecksumMismatch, DownloadError
-from receiver.client._models import Asset
+from receiver.client._models import Asset, Job
 
-__all__ = ["DownloadedFile", "Saving", "StartOver", "check_writable", "target_path"]
+__all__ = [
+    "DownloadedFile",
+    "Saving",
+    "StartOver",
+    "check_writable",
+    "choose_asset",
+    "every_target",
+    "is_directory",
+    "one_target",
+    "stored_assets",
+    "target_path",
+]
 
 _CHUNK = 1024 * 1024
+
+#: The extension of a file whose key has none (keys normally end with one).
+_EXTENSIONS = {
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/ogg": ".ogg",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
 class DownloadedFile:
-    """A video saved on disk, checked against the receiver's record."""
+    """A stored file saved on disk, checked against the receiver's record."""
 
     path: Path
     size_bytes: int
     sha256: str
     #: Bytes this call fetched (less than the size when it continued a ``.partial``).
     fetched_bytes: int
+    #: Which result of the job's task the file is (0 for a job with one).
+    result_index: int = 0
 
 
 def target_path(path_or_dir: str | os.PathLike[str], job_id: str, key: str) -> Path:
@@ -42,19 +72,11 @@ def target_path(path_or_dir: str | os.PathLike[str], job_id: str, key: str) -> P
     It is a directory when it is one, or when it is spelled as one (``videos/``: made if
     missing). A file's directory must exist: a typo should not make a tree of folders.
     """
-    text = os.fspath(path_or_dir)
-    if not text:
-        raise DownloadError("no path to save the video at")
-    path = Path(text).expanduser()
     name = job_id + (PurePosixPath(key).suffix or ".mp4")
-    if text.endswith(("/", os.sep)):
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DownloadError(f"cannot make the directory {text}: {exc.strerror}") from exc
-        return path / name
-    if path.is_dir():
-        return path / name
+    directory = _directory(path_or_dir)
+    if directory is not None:
+        return directory / name
+    path = Path(os.fspath(path_or_dir)).expanduser()
     parent = path.parent
     if not parent.is_dir():
         raise DownloadError(
@@ -62,6 +84,95 @@ def target_path(path_or_dir: str | os.PathLike[str], job_id: str, key: str) -> P
             f"(end the path with / to have it made)"
         )
     return path
+
+
+def is_directory(path_or_dir: str | os.PathLike[str]) -> bool:
+    """Whether a target names a directory: it is one, or it is spelled with a final /."""
+    text = os.fspath(path_or_dir)
+    return bool(text) and (text.endswith(("/", os.sep)) or Path(text).expanduser().is_dir())
+
+
+def _directory(path_or_dir: str | os.PathLike[str]) -> Path | None:
+    """The directory a target names (made when spelled ``dir/`` and missing); None: a file."""
+    text = os.fspath(path_or_dir)
+    if not text:
+        raise DownloadError("no path to save the video at")
+    path = Path(text).expanduser()
+    if text.endswith(("/", os.sep)):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DownloadError(f"cannot make the directory {text}: {exc.strerror}") from exc
+        return path
+    return path if path.is_dir() else None
+
+
+def stored_assets(job: Job) -> tuple[Asset, ...]:
+    """Every stored file of the job, in the order of its task's results."""
+    if job.assets:
+        return job.assets
+    return (job.asset,) if job.asset is not None else ()
+
+
+def choose_asset(job: Job, index: int | None) -> Asset:
+    """The file ``download`` saves: result ``index``, or the job's only one."""
+    assets = stored_assets(job)
+    if not assets:
+        raise DownloadError(f"job {job.id} has no stored video (it is {job.status})")
+    if index is None:
+        if len(assets) > 1:
+            raise DownloadError(
+                f"job {job.id} has {len(assets)} files: pass index= for one, or use "
+                f"download_all to save every one"
+            )
+        return assets[0]
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise DownloadError(f"not a result index: {index!r}")
+    found = next((asset for asset in assets if asset.result_index == index), None)
+    if found is None:
+        indexes = ", ".join(str(asset.result_index) for asset in assets)
+        raise DownloadError(f"job {job.id} has no stored result {index} (it has {indexes})")
+    return found
+
+
+def _suffix(asset: Asset) -> str:
+    return PurePosixPath(asset.key).suffix or _EXTENSIONS.get(asset.content_type, ".bin")
+
+
+def one_target(path_or_dir: str | os.PathLike[str], job: Job, asset: Asset) -> Path:
+    """Where ``download`` saves ``asset``: the file path given, else in the directory
+    ``<job id>.<ext>`` (a job with one file, as always) or ``<job id>/<n>.<ext>``."""
+    if len(stored_assets(job)) <= 1:
+        return target_path(path_or_dir, job.id, asset.key)
+    directory = _directory(path_or_dir)
+    if directory is None:
+        return target_path(path_or_dir, job.id, asset.key)
+    return _job_directory(directory, job.id) / f"{asset.result_index}{_suffix(asset)}"
+
+
+def every_target(path_or_dir: str | os.PathLike[str], job: Job) -> list[tuple[Path, Asset]]:
+    """Where ``download_all`` saves each file of ``job``, refusing (before anything is
+    fetched) a file path for a job with several."""
+    assets = stored_assets(job)
+    if not assets:
+        raise DownloadError(f"job {job.id} has no stored video (it is {job.status})")
+    if len(assets) == 1:
+        return [(target_path(path_or_dir, job.id, assets[0].key), assets[0])]
+    if not is_directory(path_or_dir):
+        raise DownloadError(
+            f"job {job.id} has {len(assets)} files: save them in a directory, not at the "
+            f"file {os.fspath(path_or_dir)!r} (end the path with / to have it made)"
+        )
+    return [(one_target(path_or_dir, job, asset), asset) for asset in assets]
+
+
+def _job_directory(directory: Path, job_id: str) -> Path:
+    folder = directory / job_id
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot make the directory {str(folder)!r}: {exc.strerror}") from exc
+    return folder
 
 
 def check_writable(path: Path) -> None:
@@ -121,7 +232,7 @@ class Saving:
             # The .partial does not fit the object (another video under the same name).
             self._truncate()
             raise StartOver
-        raise DownloadError(f"the stored video answered {status} {response.reason_phrase}")
+        raise DownloadError(f"the stored file answered {status} {response.reason_phrase}")
 
     def write(self, chunk: bytes) -> None:
         assert self._file is not None
@@ -146,9 +257,13 @@ class Saving:
         try:
             os.replace(self.partial, self.target)
         except OSError as exc:
-            raise DownloadError(f"cannot move the video to {str(self.target)!r}: {exc}") from exc
+            raise DownloadError(f"cannot move the file to {str(self.target)!r}: {exc}") from exc
         return DownloadedFile(
-            path=self.target, size_bytes=self._size, sha256=digest, fetched_bytes=self._fetched
+            path=self.target,
+            size_bytes=self._size,
+            sha256=digest,
+            fetched_bytes=self._fetched,
+            result_index=self._asset.result_index,
         )
 
     def close(self) -> None:

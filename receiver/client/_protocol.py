@@ -42,6 +42,7 @@ __all__ = [
     "check",
     "parse",
     "submit_call",
+    "video_call",
 ]
 
 T = TypeVar("T")
@@ -121,6 +122,15 @@ def job_id(job: str | Job) -> str:
 
 def job_path(job: str, suffix: str = "") -> str:
     return f"/v1/jobs/{quote(job_id(job), safe='')}{suffix}"
+
+
+def video_call(job: str, index: int) -> Call:
+    """``GET /v1/jobs/{id}/video``: the redirect to result ``index``'s file (0: the first)."""
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise InvalidArgument(f"not a result index: {index!r}")
+    # Result 0 is asked for as it always was, without a query.
+    params: dict[str, str | int] = {"index": index} if index else {}
+    return Call(method="GET", path=job_path(job, "/video"), params=params)
 
 
 def submit_call(

@@ -9,19 +9,27 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from types import TracebackType
 
 import httpx
 
 from receiver.client import _protocol as protocol
-from receiver.client._download import DownloadedFile, Saving, StartOver, target_path
+from receiver.client._download import (
+    DownloadedFile,
+    Saving,
+    StartOver,
+    choose_asset,
+    every_target,
+    one_target,
+)
 from receiver.client._exceptions import (
     ChecksumMismatch,
-    DownloadError,
     ServerError,
     Unreachable,
 )
 from receiver.client._models import (
+    Asset,
     Costs,
     Estimate,
     Event,
@@ -247,10 +255,11 @@ class Client:
         """Credits spent since ``since``, by ``"model"`` or ``"day"``, and today's budget."""
         return protocol.parse(Costs.from_json, self._send(protocol.costs_call(since=since, by=by)))
 
-    def video_url(self, job: str | Job) -> str:
-        """A presigned URL of the stored video (:class:`Conflict` while nothing is stored)."""
+    def video_url(self, job: str | Job, index: int = 0) -> str:
+        """A presigned URL of the stored file of result ``index`` (0: the first, the only
+        one of most jobs); :class:`Conflict` while nothing is stored for it."""
         job_id = _job_id(job)
-        call = Call(method="GET", path=protocol.job_path(job_id, "/video"))
+        call = protocol.video_call(job_id, index)
         return protocol.location(self._send(call, ok=(302,), missing=f"no job {job_id!r}"))
 
     # ── waiting ──
@@ -356,43 +365,72 @@ class Client:
 
     # ── downloading ──
 
-    def download(self, job: str | Job, path_or_dir: str | os.PathLike[str]) -> DownloadedFile:
-        """Save the job's stored video at ``path_or_dir`` (a file, or a directory to hold
-        ``<job id>.mp4``): streamed, continued after an interruption, and checked against
-        the SHA-256 the receiver recorded before it is renamed into place."""
-        details = job if isinstance(job, Job) and job.asset is not None else self.get(job)
-        if details.asset is None:
-            raise DownloadError(f"job {details.id} has no stored video (it is {details.status})")
-        target = target_path(path_or_dir, details.id, details.asset.key)
-        saving = Saving(target, details.asset)
+    def download(
+        self, job: str | Job, path_or_dir: str | os.PathLike[str], index: int | None = None
+    ) -> DownloadedFile:
+        """Save one stored file of the job at ``path_or_dir``: result ``index``, or the job's
+        only file (a job with several needs ``index``, or :meth:`download_all`).
+
+        ``path_or_dir`` is a file, or a directory to hold ``<job id>.mp4`` (``.png``, ...;
+        ``<job id>/<n>.<ext>`` for result ``n`` of a job with several). Streamed, continued
+        after an interruption, and checked against the SHA-256 the receiver recorded before
+        it is renamed into place."""
+        details = self._details(job)
+        asset = choose_asset(details, index)
+        return self._fetch(details, asset, one_target(path_or_dir, details, asset))
+
+    def download_all(
+        self, job: str | Job, path_or_dir: str | os.PathLike[str]
+    ) -> tuple[DownloadedFile, ...]:
+        """Save every stored file of the job, in the order of its task's results, each as
+        :meth:`download` saves one: a job with one file as ``<job id>.<ext>`` (or at a file
+        path), a job with several as ``<job id>/<n>.<ext>`` in the directory
+        ``path_or_dir``; a file path for several is refused before anything is fetched."""
+        details = self._details(job)
+        return tuple(
+            [
+                self._fetch(details, asset, target)
+                for target, asset in every_target(path_or_dir, details)
+            ]
+        )
+
+    def _details(self, job: str | Job) -> Job:
+        # A job read whole (get, wait) lists every file; one from jobs() or a notification
+        # may not (a page carries the first file only): read it again.
+        if isinstance(job, Job) and job.stored and job.events:
+            return job
+        return self.get(job)
+
+    def _fetch(self, job: Job, asset: Asset, target: Path) -> DownloadedFile:
+        saving = Saving(target, asset)
         problem = ""
         for attempt in range(1, DOWNLOAD_TRIES + 1):
             try:
-                return self._save(details, saving)
+                return self._save(job, saving, asset.result_index)
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
                 log.warning("download interrupted (%s); continuing (try %d)", problem, attempt)
             except ChecksumMismatch:
-                # Bytes continued from an older .partial may be another video's: once more
+                # Bytes continued from an older .partial may be another file's: once more
                 # from nothing. A fresh download that does not match is the answer.
                 if not saving.resumed or attempt == DOWNLOAD_TRIES:
                     raise
             finally:
                 saving.close()
-        raise Unreachable(f"could not download the video of {details.id}: {problem}")
+        raise Unreachable(f"could not download the file {target.name} of {job.id}: {problem}")
 
-    def _save(self, job: Job, saving: Saving) -> DownloadedFile:
+    def _save(self, job: Job, saving: Saving, index: int) -> DownloadedFile:
         headers = saving.start()
         if headers is None:
             return saving.finish()
-        url = self.video_url(job.id)
+        url = self.video_url(job.id, index)
         try:
             with self._files.stream("GET", url, headers=headers) as response:
                 saving.begin(response)
                 for chunk in response.iter_bytes():
                     saving.write(chunk)
         except StartOver:
-            return self._save(job, saving)
+            return self._save(job, saving, index)
         return saving.finish()
 
 

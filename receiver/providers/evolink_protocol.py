@@ -251,12 +251,16 @@ def _results(data: Mapping[str, Any]) -> tuple[tuple[TaskResult, ...], Any]:
     """Every file of the task (the URLs of ``results``, then the media URLs the model put in
     ``result_data``: Suno's songs, a voice's preview clip), and what else ``result_data``
     holds (an element id, a persona, the songs' titles)."""
-    candidates: list[tuple[object, MediaKind | None]] = []
     results = data.get("results")
+    result_data = data.get("result_data")
+    kind = _task_kind(data) if isinstance(results, list) else None
+    if result_data is None:
+        # Nearly every task: its files are its results, all of the task's kind.
+        return (common.results_of(results, kind) if isinstance(results, list) else ()), None
+    candidates: list[tuple[object, MediaKind | None]] = []
     if isinstance(results, list):
-        kind = _task_kind(data)
         candidates = [(url, kind) for url in results]
-    media, rest = common.split_result_data(data.get("result_data"))
+    media, rest = common.split_result_data(result_data)
     return common.task_results([*candidates, *media]), rest
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "float_or_none",
     "int_or_none",
     "mapping",
+    "results_of",
     "split_result_data",
     "storable",
     "task_results",
@@ -189,18 +190,37 @@ def task_results(candidates: Iterable[tuple[object, MediaKind | None]]) -> tuple
     given), at most :data:`RESULTS_MAX`."""
     kinds: dict[str, MediaKind | None] = {}
     for url, kind in candidates:
+        # The type first: a hostile body's result may be a list or an object, which a dict
+        # cannot even be asked about (TypeError, not a refusal).
+        if not isinstance(url, str):
+            continue
         if url in kinds:
-            assert isinstance(url, str)
             kinds[url] = kinds[url] or kind
         elif (
-            isinstance(url, str)
-            and url.startswith(("http://", "https://"))
+            url.startswith(("http://", "https://"))
             and len(url) <= URL_MAX_CHARS
             and storable(url)
             and len(kinds) < RESULTS_MAX
         ):
             kinds[url] = kind
     return tuple(TaskResult(url=url, kind=kind) for url, kind in kinds.items())
+
+
+def results_of(urls: list[object], kind: MediaKind | None) -> tuple[TaskResult, ...]:
+    """``task_results`` of URLs that all have one ``kind`` (a task's ``results`` list, the
+    common case on the callback path), without building a candidate per URL."""
+    seen: dict[str, None] = {}
+    for url in urls:
+        if (
+            type(url) is str
+            and url not in seen
+            and url.startswith(("http://", "https://"))
+            and len(url) <= URL_MAX_CHARS
+            and storable(url)
+            and len(seen) < RESULTS_MAX
+        ):
+            seen[url] = None
+    return tuple(TaskResult(url=url, kind=kind) for url in seen)
 
 
 def split_result_data(

@@ -5,6 +5,10 @@ the same ``/v1`` API as everyone else, with the session cookie, and follows ``/v
 to update without reloading. Its icon is at ``/favicon.ico``, where browsers look for one
 on every page of the origin (the sign-in page and error answers included) without being told.
 
+The page shows stored images as well as videos and audio, all through
+``/v1/jobs/{id}/video?index=N``, which redirects to a presigned URL on the S3 endpoint: its
+own ``Content-Security-Policy`` is the app's with images also allowed from there.
+
 ``/login`` and ``/logout`` read a form of at most 4 KiB (a larger one is refused before it is
 read); ``/login`` counts wrong tokens per client address (:mod:`receiver.web.throttle`), and
 ``/logout`` needs the session's CSRF token, like every other change.
@@ -29,6 +33,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from receiver.config import Settings
 from receiver.context import Context
 from receiver.web.auth import (
     csrf_matches,
@@ -39,6 +44,7 @@ from receiver.web.auth import (
     token_matches,
 )
 from receiver.web.proxies import client_address
+from receiver.web.security_headers import content_security_policy, video_origins
 from receiver.web.throttle import SignInThrottle
 
 __all__ = ["gallery_routes"]
@@ -104,11 +110,28 @@ def _client(request: Request, ctx: Context) -> str:
     )
 
 
+def gallery_policy(settings: Settings) -> str:
+    """The app's policy, with ``img-src`` also naming the presigned URLs' origins (as
+    ``media-src`` does for the players): an ``<img>`` follows the same redirect."""
+    origins = " ".join(video_origins(settings))
+    directives = content_security_policy(settings).split("; ")
+    return "; ".join(
+        f"{directive} {origins}" if directive.startswith("img-src ") else directive
+        for directive in directives
+    )
+
+
 async def index(request: Request) -> Response:
     if not has_session(request):
         return _sign_in_page()
+    ctx: Context = request.state.ctx
     page = _page("gallery.html").replace("{{csrf}}", html.escape(csrf_token(request)))
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    headers = {
+        "Cache-Control": "no-store",
+        # Set here, it stands in for the app-wide one (SecurityHeaders keeps a page's own).
+        "Content-Security-Policy": gallery_policy(ctx.settings),
+    }
+    return HTMLResponse(page, headers=headers)
 
 
 async def login(request: Request, *, throttle: SignInThrottle) -> Response:

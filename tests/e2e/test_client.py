@@ -40,6 +40,7 @@ from receiver.client import (
     Client,
     Conflict,
     Costs,
+    DownloadError,
     Event,
     Job,
     NotFound,
@@ -304,3 +305,48 @@ def test_events_survive_a_restart_and_notifications_verify(
         parse_notification(headers, json.dumps(tampered).encode(), secret)
     with pytest.raises(NotificationError):
         parse_notification(headers, body, new_secret())
+
+
+def test_the_client_downloads_every_song_of_a_job(stack: Stack, tmp_path: Path) -> None:
+    # A Suno task returns two songs: two stored files, results 0 and 1.
+    submitted = json.loads(
+        stack.cli("submit", "a sea shanty", "--model", "suno-v5-beta", "--json").stdout
+    )
+    with Client(stack.receiver_url, ADMIN_TOKEN) as client:
+        job = client.wait(submitted["id"], timeout=60)
+        assert job.stored
+        assert [a.result_index for a in job.assets] == [0, 1]
+        songs = tmp_path / "songs"
+        saved = client.download_all(job, f"{songs}/")
+        assert [s.path for s in saved] == [songs / job.id / "0.mp3", songs / job.id / "1.mp3"]
+        assert [s.result_index for s in saved] == [0, 1]
+        assert [_sha256(s.path) for s in saved] == [a.sha256 for a in job.assets]
+        assert not list(songs.rglob("*.partial"))
+        # One of them, by its index; the second's link is its own file.
+        second = client.download(job, tmp_path, index=1)
+        assert second.path == tmp_path / job.id / "1.mp3"
+        assert second.sha256 == job.assets[1].sha256
+        link = client.video_url(job, 1)
+        assert hashlib.sha256(httpx.get(link, timeout=30).content).hexdigest() == second.sha256
+        first = httpx.get(client.video_url(job), timeout=30).content
+        assert hashlib.sha256(first).hexdigest() == job.assets[0].sha256 != second.sha256
+        # Which file is meant must be said; several never go to one file path.
+        with pytest.raises(DownloadError, match="2 files"):
+            client.download(job, tmp_path)
+        with pytest.raises(DownloadError, match="directory"):
+            client.download_all(job, tmp_path / "song.mp3")
+        assert not (tmp_path / "song.mp3").exists()
+        # A job from the list (whose page may carry the first file only) is read whole.
+        (listed,) = [each for each in client.jobs() if each.id == job.id]
+        again = client.download_all(listed, f"{tmp_path}/listed/")
+        assert [s.sha256 for s in again] == [a.sha256 for a in job.assets]
+
+    async def both() -> tuple[Path, ...]:
+        async with AsyncClient(stack.receiver_url, ADMIN_TOKEN) as aclient:
+            files = await aclient.download_all(job.id, tmp_path / "async")
+            return tuple(f.path for f in files)
+
+    (tmp_path / "async").mkdir()
+    paths = asyncio.run(both())
+    assert paths == tuple(tmp_path / "async" / job.id / f"{n}.mp3" for n in range(2))
+    assert [_sha256(path) for path in paths] == [a.sha256 for a in job.assets]

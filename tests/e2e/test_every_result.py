@@ -7,10 +7,13 @@ receiver stores one asset per result in SeaweedFS (docs/storage.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Stack
@@ -142,3 +145,72 @@ def test_a_task_with_no_file_completes_with_its_result_data(stack: Stack) -> Non
     assert job["asset"] is None
     assert job["assets"] == []
     assert job["result_data"]["element_id"].startswith("element-")
+
+
+# Saving is the same code whatever the engine: SQLite keeps the suite's budget.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_cli_saves_every_image_of_a_job_into_a_directory(stack: Stack, tmp_path: Path) -> None:
+    into = tmp_path / "images"
+    # submit --wait --download DIR/: every file, as DIR/<job id>/<n>.<ext>, paths on stdout.
+    done = stack.cli(
+        "submit", "a lighthouse", "--model", "gpt-image-2", "--param", "n=3",
+        "--wait", "--download", f"{into}/",
+    )  # fmt: skip
+    (job_dir,) = into.iterdir()
+    job = stack.show(job_dir.name)
+    paths = [job_dir / f"{index}.png" for index in range(3)]
+    assert done.stdout.splitlines() == [str(path) for path in paths]
+    for path, asset in zip(paths, job["assets"], strict=True):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == asset["sha256"]
+    assert sorted(p.name for p in job_dir.iterdir()) == ["0.png", "1.png", "2.png"]
+
+    # A file path cannot hold three files: refused before anything is downloaded.
+    single = tmp_path / "one.png"
+    for command in (["wait", job["id"], "--download"], ["download", job["id"], "--to"]):
+        refused = stack.cli(*command, str(single), check=False)
+        assert refused.returncode == 2, refused.stderr
+        assert f"job {job['id']} has 3 files" in refused.stderr
+        assert "directory" in refused.stderr
+        assert not single.exists()
+        assert not list(tmp_path.glob("*.partial"))
+
+    # receiver download JOB --to DIR, again: each file saved over, checked again;
+    # --json lists each one.
+    listed = json.loads(stack.cli("download", job["id"], "--to", str(into), "--json").stdout)
+    assert [f["path"] for f in listed["files"]] == [str(path) for path in paths]
+    assert [f["result_index"] for f in listed["files"]] == [0, 1, 2]
+    assert [f["sha256"] for f in listed["files"]] == [a["sha256"] for a in job["assets"]]
+    assert listed["path"] == str(paths[0])
+
+    # wait --json: every file and its link, and where each was saved.
+    waited = json.loads(
+        stack.cli("wait", job["id"], "--json", "--download", f"{tmp_path}/again/").stdout
+    )
+    assert [a["key"] for a in waited["assets"]] == [a["key"] for a in job["assets"]]
+    assert len(waited["video_urls"]) == 3
+    assert waited["video_urls"][0] == waited["video_url"]
+    assert waited["saved"] == [str(tmp_path / "again" / job["id"] / f"{n}.png") for n in range(3)]
+    for url, asset in zip(waited["video_urls"], job["assets"], strict=True):
+        assert hashlib.sha256(httpx.get(url, timeout=30).content).hexdigest() == asset["sha256"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_file_path_for_several_files_is_refused_before_paying(
+    stack: Stack, tmp_path: Path
+) -> None:
+    before = stack.simulator("GET", "/_simulator/stats")["tasks"]
+    for model_args in (["gpt-image-2", "--param", "n=4"], ["suno-v5-beta"]):
+        refused = stack.cli(
+            "submit",
+            "a lighthouse",
+            "--model",
+            *model_args,
+            "--wait",
+            "--download",
+            str(tmp_path / "one-file.png"),
+            check=False,
+        )
+        assert refused.returncode == 2, refused.stderr
+        assert "save them in a directory" in refused.stderr
+    assert stack.simulator("GET", "/_simulator/stats")["tasks"] == before
+    assert not (tmp_path / "one-file.png").exists()

@@ -301,3 +301,103 @@ def test_the_gallery_copies_downloads_pages_filters_and_fits_a_phone(
     page.screenshot(path=str(shots / "gallery-phone.png"))
     context.close()
     assert [text for text in messages if "Content Security Policy" in text] == []
+
+
+def _submit_model(stack: Stack, prompt: str, model: str, *params: str) -> str:
+    args = [item for param in params for item in ("--param", param)]
+    submitted = stack.cli("submit", prompt, "--model", model, *args, "--json").stdout
+    job_id: str = json.loads(submitted)["id"]
+    return job_id
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_card_shows_every_image_and_plays_every_song_at_a_phones_width(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    images_id = _submit_model(stack, "three lighthouses", "gpt-image-2", "n=3")
+    songs_id = _submit_model(stack, "a sea shanty", "suno-v5-beta")
+    images = stack.wait_for(images_id, "stored")["assets"]
+    songs = stack.wait_for(songs_id, "stored")["assets"]
+    assert len(images) == 3
+    assert len(songs) == 2
+
+    context = browser.new_context(viewport=VIEWPORTS[0])
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    sign_in(page, stack, ADMIN_TOKEN)
+
+    # The list carries a job's first file; the card reads the job whole once seen: all three
+    # images, drawn from the bucket through /v1/jobs/{id}/video?index=N.
+    card = page.locator(f"[id='{images_id}']")
+    card.scroll_into_view_if_needed()
+    page.wait_for_function(
+        """(id) => {
+            const shown = [...document.getElementById(id).querySelectorAll(".media img")];
+            return shown.length === 3 && shown.every((img) => img.complete && img.naturalWidth);
+        }""",
+        arg=images_id,
+    )
+    drawn = page.eval_on_selector_all(
+        f"[id='{images_id}'] .media img",
+        "shown => shown.map((img) => [img.getAttribute('src'), img.naturalWidth])",
+    )
+    assert drawn == [
+        [f"/v1/jobs/{images_id}/video", 16],
+        [f"/v1/jobs/{images_id}/video?index=1", 17],
+        [f"/v1/jobs/{images_id}/video?index=2", 18],
+    ]
+    assert "3 images" in card.locator(".facts").inner_text()
+    # Each file has its own download and link; the card's single ones are not shown.
+    assert card.locator(".actions .download").is_hidden()
+    assert card.locator(".actions .copy-link").is_hidden()
+    figures = card.locator("figure.asset")
+    assert figures.count() == 3
+    second = figures.nth(1)
+    second.locator(".asset-copy-link").click()
+    expect(second.locator(".asset-copy-link")).to_have_text("Copied")
+    link = page.evaluate("navigator.clipboard.readText()")
+    assert link == f"{stack.receiver_url}/v1/jobs/{images_id}/video?index=1"
+    assert hashlib.sha256(page.request.get(link).body()).hexdigest() == images[1]["sha256"]
+    with context.expect_page() as opened:
+        figures.nth(2).locator(".asset-download").click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert tab.url.startswith(stack.env["RECEIVER_S3_ENDPOINT_URL"]), tab.url
+    assert hashlib.sha256(page.request.get(tab.url).body()).hexdigest() == images[2]["sha256"]
+    tab.close()
+
+    # Every song of the Suno job, playable.
+    songs_card = page.locator(f"[id='{songs_id}']")
+    songs_card.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(id) => document.getElementById(id).querySelectorAll('.media audio').length === 2",
+        arg=songs_id,
+    )
+    played = page.evaluate(
+        """async (id) => {
+            const heard = [];
+            for (const audio of document.getElementById(id).querySelectorAll(".media audio")) {
+                audio.muted = true;
+                await audio.play();
+                await new Promise((done) => setTimeout(done, 250));
+                audio.pause();
+                heard.push({ time: audio.currentTime, error: audio.error && audio.error.code });
+            }
+            return heard;
+        }""",
+        songs_id,
+    )
+    assert [song["error"] for song in played] == [None, None]
+    assert all(song["time"] > 0 for song in played), played
+    assert "2 audio files" in songs_card.locator(".facts").inner_text()
+
+    # Several files per card, at a phone's width and a laptop's: nothing scrolls sideways.
+    assert_fits(page)
+    page.set_viewport_size(VIEWPORTS[0])
+    card.scroll_into_view_if_needed()
+    shots = Path(os.environ.get("RECEIVER_SCREENSHOTS", str(tmp_path)))
+    page.screenshot(path=str(shots / "gallery-several.png"))
+    context.close()
+    assert [text for text in messages if "Content Security Policy" in text] == []

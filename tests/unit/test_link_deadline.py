@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from receiver.deadlines import link_deadline, url_expiry
 
@@ -69,3 +71,16 @@ def test_an_implausible_expiry_is_not_believed() -> None:
     assert link_deadline(f"https://c.example.com/v.mp4?Expires={far}", GENERATED) == (
         GENERATED + timedelta(hours=24)
     )
+
+
+@given(url=st.text(alphabet="ab=&?#%/:.XY0129", max_size=40).map(lambda s: "https://h/" + s))
+def test_the_query_is_read_as_the_plain_parse_reads_it(url: str) -> None:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from receiver.deadlines import _query
+
+    try:
+        plain = {key.lower(): value for key, value in parse_qsl(urlsplit(url).query)}
+    except ValueError:
+        plain = {}
+    assert _query(url) == plain

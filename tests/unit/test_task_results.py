@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from receiver import media
 from receiver.archive.keys import result_key
 from receiver.deadlines import LINK_LIFETIME, link_deadline, link_lifetime_for
-from receiver.providers import evolink_protocol, kling_protocol
+from receiver.providers import evolink_protocol, kling_protocol, protocol_common
 from receiver.providers.base import MediaKind, TaskResult
 
 _T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -158,3 +161,54 @@ def test_a_links_lifetime_is_its_models() -> None:
     assert link_deadline(
         f"https://cdn/a.mp3?expires={expires}", _T0, timedelta(hours=72)
     ) == _T0 + timedelta(hours=30)
+
+
+# ── the callback path's shortcuts, held to the plain code ──
+
+_URL_TEXT = st.text(alphabet="abc/.?#=&%-_:XYZ09", max_size=40)
+
+
+@given(
+    prefix=st.sampled_from(["https://cdn.example.com", "http://h", "https://h:8443", ""]),
+    rest=_URL_TEXT,
+)
+def test_the_extension_is_the_one_urlsplit_reads(prefix: str, rest: str) -> None:
+    url = prefix + ("/" if prefix and not rest.startswith("/") else "") + rest
+    try:
+        name = urlsplit(url).path.rsplit("/", 1)[-1]
+    except ValueError:
+        return  # not a URL urlsplit reads: nothing to compare with
+    plain = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    assert media._extension(url) == plain
+
+
+_RESULT = st.one_of(
+    st.sampled_from(["https://c.example/a.mp4", "https://c.example/b.png", "http://x/y"]),
+    st.text(max_size=8),
+    st.integers(),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@given(urls=st.lists(_RESULT, max_size=8), kind=st.sampled_from([None, "video", "image"]))
+def test_results_of_one_kind_are_what_task_results_makes(
+    urls: list[object], kind: MediaKind | None
+) -> None:
+    assert protocol_common.results_of(urls, kind) == protocol_common.task_results(
+        [(url, kind) for url in urls]
+    )
+
+
+def test_a_result_that_is_not_text_is_left_out_not_a_crash() -> None:
+    task = {
+        "id": "task-1",
+        "status": "completed",
+        "results": [{"url": "https://c.example/a.mp4"}, ["x"], "https://c.example/b.mp4"],
+        "result_data": {"songs": [{"audio_url": ["nested"]}, {"audio_url": {}}]},
+    }
+    snapshot = evolink_protocol.parse_task(task)
+    assert [result.url for result in snapshot.results] == ["https://c.example/b.mp4"]
+    del task["result_data"]
+    assert [r.url for r in evolink_protocol.parse_task(task).results] == ["https://c.example/b.mp4"]

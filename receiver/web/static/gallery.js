@@ -112,6 +112,120 @@ function renderAll() {
   showCount();
 }
 
+// --- a job's files ------------------------------------------------------------------------
+
+// Every stored file of a job, in the order of its task's results. A page of the list carries
+// the first file only: until the job is read whole, that one stands for all.
+function assetsOf(job) {
+  return job.assets || (job.asset ? [job.asset] : []);
+}
+
+function kindOf(asset) {
+  const type = asset.content_type || "";
+  if (type.startsWith("image/")) return "image";
+  if (type.startsWith("audio/")) return "audio";
+  return "video";
+}
+
+// The address of result N's file: it redirects to the stored object (a presigned URL).
+function assetPath(jobId, asset) {
+  const index = asset.result_index || 0;
+  return `/v1/jobs/${jobId}/video${index ? `?index=${index}` : ""}`;
+}
+
+function player(jobId, asset) {
+  const kind = kindOf(asset);
+  const element = document.createElement(kind === "image" ? "img" : kind);
+  element.src = assetPath(jobId, asset);
+  if (kind === "image") {
+    element.alt = `result ${asset.result_index || 0}`;
+    element.loading = "lazy";
+  } else {
+    element.controls = true;
+    element.preload = "metadata";
+  }
+  return element;
+}
+
+function assetFacts(asset) {
+  return [
+    `#${asset.result_index || 0}`,
+    asset.duration_seconds != null ? `${+asset.duration_seconds.toFixed(1)}s` : "",
+    asset.width && asset.height ? `${asset.width}×${asset.height}` : "",
+    size(asset.size_bytes),
+  ].filter(Boolean).join(" · ");
+}
+
+// One file of a job with several: its player, its facts, its own download and links.
+function assetFigure(jobId, asset) {
+  const figure = document.createElement("figure");
+  figure.className = `asset ${kindOf(asset)}`;
+  figure.appendChild(player(jobId, asset));
+  const caption = document.createElement("figcaption");
+  const facts = document.createElement("span");
+  facts.className = "asset-facts";
+  facts.textContent = assetFacts(asset);
+  const download = document.createElement("a");
+  download.className = "button asset-download";
+  download.target = "_blank";
+  download.rel = "noopener";
+  download.href = assetPath(jobId, asset);
+  download.textContent = "Download";
+  const link = document.createElement("button");
+  link.type = "button";
+  link.className = "quiet asset-copy-link";
+  link.textContent = "Copy link";
+  link.addEventListener("click", (event) =>
+    copy(`${location.origin}${assetPath(jobId, asset)}`, event.currentTarget));
+  const uri = document.createElement("button");
+  uri.type = "button";
+  uri.className = "quiet asset-copy-uri";
+  uri.textContent = "Copy S3";
+  uri.title = asset.uri;
+  uri.addEventListener("click", (event) => copy(asset.uri, event.currentTarget));
+  caption.append(facts, download, link, uri);
+  figure.appendChild(caption);
+  return figure;
+}
+
+function renderMedia(card, job, assets) {
+  const media = card.querySelector(".media");
+  // Rebuilt only when the files change: a render must not stop what is playing.
+  const shown = assets.map((asset) => `${asset.result_index || 0}:${asset.key}`).join(" ");
+  if (!assets.length) {
+    delete media.dataset.assets;
+    media.classList.remove("several");
+    media.textContent = job.status;
+    return;
+  }
+  if (media.dataset.assets === shown) return;
+  media.dataset.assets = shown;
+  media.textContent = "";
+  media.classList.toggle("several", assets.length > 1);
+  if (assets.length === 1) {
+    media.appendChild(player(job.id, assets[0]));
+    return;
+  }
+  for (const asset of assets) media.appendChild(assetFigure(job.id, asset));
+}
+
+// A stored job from a page of the list is read whole once its card comes into view, to
+// show every file it has (not all jobs at once: a page holds a hundred).
+const scheduled = new Set();
+const reader = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    if (!entry.isIntersecting) continue;
+    reader.unobserve(entry.target);
+    refresh(entry.target.id);
+  }
+});
+
+function readWholeWhenSeen(card, job) {
+  if (!job.asset || job.assets || scheduled.has(job.id)) return;
+  scheduled.add(job.id);
+  reader.observe(card);
+}
+
 // --- one job -------------------------------------------------------------------------------
 
 function newCard(jobId) {
@@ -122,7 +236,8 @@ function newCard(jobId) {
   card.querySelector(".copy-uri").addEventListener("click",
     (event) => copy(jobs.get(jobId).asset.uri, event.currentTarget));
   card.querySelector(".copy-link").addEventListener("click",
-    (event) => copy(`${location.origin}/v1/jobs/${jobId}/video`, event.currentTarget));
+    (event) => copy(`${location.origin}${assetPath(jobId, jobs.get(jobId).asset)}`,
+      event.currentTarget));
   card.querySelector(".retry").addEventListener("click",
     () => act(`/v1/jobs/${jobId}/retry`, jobId));
   const deliveries = card.querySelector(".deliveries");
@@ -140,19 +255,11 @@ function render(job, fresh = false) {
   }
   card.classList.toggle("fresh", fresh);
   const asset = job.asset;
-  const media = card.querySelector(".media");
-  if (asset) {
-    if (!media.querySelector("video")) {
-      media.textContent = "";
-      const video = document.createElement("video");
-      video.controls = true;
-      video.preload = "metadata";
-      video.src = `/v1/jobs/${job.id}/video`;
-      media.appendChild(video);
-    }
-  } else {
-    media.textContent = job.status;
-  }
+  const assets = assetsOf(job);
+  // One file: the card's own actions are its; several: each file has its own.
+  const single = assets.length === 1 ? assets[0] : null;
+  renderMedia(card, job, assets);
+  readWholeWhenSeen(card, job);
   const status = card.querySelector(".status");
   status.textContent = job.status;
   status.className = `status ${job.status}`;
@@ -161,22 +268,27 @@ function render(job, fresh = false) {
   const seconds = asset && asset.duration_seconds != null ? asset.duration_seconds
     : job.params && job.params.duration;
   const credits = job.credits_reserved != null ? `${+job.credits_reserved.toFixed(2)} credits` : "";
+  const kinds = new Set(assets.map(kindOf));
+  const plural = { image: "images", video: "videos", audio: "audio files" };
+  const count = assets.length > 1
+    ? `${assets.length} ${kinds.size === 1 ? plural[[...kinds][0]] : "files"}` : "";
   card.querySelector(".facts").textContent = [
     job.model,
-    seconds ? `${seconds}s` : "",
-    asset && asset.width && asset.height ? `${asset.width}×${asset.height}` : "",
-    asset ? size(asset.size_bytes) : "",
+    count,
+    assets.length < 2 && seconds ? `${seconds}s` : "",
+    single && single.width && single.height ? `${single.width}×${single.height}` : "",
+    assets.length ? size(assets.reduce((sum, each) => sum + (each.size_bytes || 0), 0)) : "",
     credits,
   ].filter(Boolean).join(" · ");
   card.querySelector(".attention").textContent =
     job.attention || (job.error && job.error.message) || "";
   card.querySelector(".job-id").textContent = job.id;
-  for (const element of card.querySelectorAll(".asset-only")) element.hidden = !asset;
-  card.querySelector(".uri").textContent = asset ? asset.uri : "";
+  for (const element of card.querySelectorAll(".asset-only")) element.hidden = !single;
+  card.querySelector(".uri").textContent = single ? single.uri : "";
   // The address redirects to the stored object, on the bucket's origin. A `download`
   // attribute would not survive that redirect (Chromium then navigates this page away):
-  // the video opens in a tab of its own, to be saved from there.
-  if (asset) card.querySelector(".download").href = `/v1/jobs/${job.id}/video`;
+  // the file opens in a tab of its own, to be saved from there.
+  if (single) card.querySelector(".download").href = assetPath(job.id, single);
   card.querySelector(".retry").hidden =
     !(job.status === "expired" || (job.attention && /archiv/.test(job.attention)));
   if (job.deliveries) renderDeliveries(card, job);
@@ -215,9 +327,14 @@ function renderDeliveries(card, job) {
 }
 
 function remember(job, fresh = false) {
-  // A page of the list carries no deliveries: keep those a detailed read brought.
+  // A page of the list carries no deliveries, and only the first file: keep what a
+  // detailed read brought.
   const known = jobs.get(job.id);
-  const merged = known && !job.deliveries ? { ...job, deliveries: known.deliveries } : job;
+  const merged = known ? {
+    ...job,
+    deliveries: job.deliveries || known.deliveries,
+    assets: job.assets || (job.asset && known.assets) || undefined,
+  } : job;
   jobs.set(job.id, merged);
   render(merged, fresh);
 }
