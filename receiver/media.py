@@ -116,7 +116,8 @@ def extension_for(url: str, kind: MediaKind) -> str:
 
 
 def _extension(url: str) -> str:
-    """The extension of the last segment of ``url``'s path, lower case; "" when none.
+    """The extension of the last segment of an http(s) ``url``'s path, lower case; "" when
+    none (and for "", the placeholder of a result the provider has yet to name).
 
     Read by hand rather than with ``urlsplit`` (on the callback path, for every result):
     the path of an http(s) URL ends at its first ``?`` or ``#``. Held to the ``urlsplit``

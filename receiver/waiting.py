@@ -15,13 +15,16 @@ of stderr, and on Ctrl-C the ids of the jobs that go on without us.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from receiver.client import (
@@ -43,6 +46,7 @@ from receiver.terminal import terminal_safe
 
 __all__ = [
     "WaitRequest",
+    "ctrl_c_ends_at_once",
     "download_command",
     "open_client",
     "preflight",
@@ -150,7 +154,10 @@ def wait_command(settings: Settings, request: WaitRequest, *, all_pending: bool 
                 if not request.job_ids:
                     print("receiver: no job is pending", file=sys.stderr)
                     return 0
-            with status.running(request.job_ids):
+            with (
+                ctrl_c_ends_at_once(lambda: _interrupted(request)),
+                status.running(request.job_ids),
+            ):
                 decided = client.wait_all(
                     request.job_ids, timeout=request.timeout, on_event=status.event, after=after
                 )
@@ -256,6 +263,39 @@ def _asset_json(asset: Asset) -> dict[str, Any]:
         "height": asset.height,
         "codec": asset.codec,
     }
+
+
+@contextmanager
+def ctrl_c_ends_at_once(say: Callable[[], None]) -> Iterator[None]:
+    """While blocked on the receiver, Ctrl-C calls ``say`` and ends the process at once
+    (exit 130), instead of unwinding a KeyboardInterrupt through the HTTP client.
+
+    The unwinding can hang: the interrupt may land inside the connection pool, between
+    taking a lock and the block that gives it back, and closing the stream then waits on
+    that lock forever (the likely cause of a `submit --wait` that twice ignored Ctrl-C for
+    30 s in CI). The jobs go on without us, so there is nothing to clean up but what is said.
+    A Ctrl-C the caller chose to ignore (``nohup``) stays ignored.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
+        yield
+        return
+
+    def interrupted(_number: int, _frame: FrameType | None) -> None:
+        try:
+            say()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(130)
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _interrupted(request: WaitRequest) -> None:

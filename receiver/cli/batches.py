@@ -79,8 +79,18 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
             row.job_id: row for row in report.rows if row.job_id and row.outcome == "submitted"
         }
         timeout = args.timeout.total_seconds() if args.timeout else None
+
+        def interrupted() -> None:
+            # The jobs are submitted whatever happens to the wait: say which they are.
+            _print_report(report, args, budget=None, dry_run=False)
+            print("receiver: interrupted; the jobs above go on", file=sys.stderr)
+
         try:
-            with progress(len(by_job), "storing") as bar, waiting.api(settings) as client:
+            with (
+                progress(len(by_job), "storing") as bar,
+                waiting.api(settings) as client,
+                waiting.ctrl_c_ends_at_once(interrupted),
+            ):
                 for job in client.wait_all(list(by_job), timeout=timeout, after=after):
                     row = by_job[job.id]
                     if job.asset is not None:
@@ -88,12 +98,12 @@ def run_batch(settings: Settings, args: argparse.Namespace) -> int:
                     else:
                         row.outcome, row.error = "not_stored", job.reason
                     bar.update()
-        except (ReceiverError, KeyboardInterrupt) as exc:
+        except KeyboardInterrupt:
+            interrupted()
+            return 130
+        except ReceiverError:
             # The jobs are submitted whatever happened to the wait: say which they are.
             _print_report(report, args, budget=None, dry_run=False)
-            if isinstance(exc, KeyboardInterrupt):
-                print("receiver: interrupted; the jobs above go on", file=sys.stderr)
-                return 130
             raise
     _print_report(report, args, budget=None, dry_run=False)
     return 0 if report.all_ok else 1

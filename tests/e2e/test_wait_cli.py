@@ -120,8 +120,8 @@ def test_timeouts_checks_before_paying_and_ctrl_c(stack: Stack, tmp_path: Path) 
     # Ctrl-C during --wait: exit 130, and the paid job's id is said.
     _delay(stack, 600)
     waiting = subprocess.Popen(
-        [sys.executable, "-m", "receiver", "submit", "a slow owl", "--wait"],
-        env=stack.env,
+        [*_AT_A_TERMINAL, "submit", "a slow owl", "--wait"],
+        env={**stack.env, "PYTHONFAULTHANDLER": "1"},
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -130,7 +130,7 @@ def test_timeouts_checks_before_paying_and_ctrl_c(stack: Stack, tmp_path: Path) 
         job_id = _submitted_line(waiting).split()[1].rstrip(";")
         time.sleep(1.0)
         waiting.send_signal(signal.SIGINT)
-        _, err = waiting.communicate(timeout=30)
+        _, err = _after_ctrl_c(waiting)
     finally:
         _end(waiting)
     assert waiting.returncode == 130
@@ -140,8 +140,8 @@ def test_timeouts_checks_before_paying_and_ctrl_c(stack: Stack, tmp_path: Path) 
 
     # ... and during a batch's --wait: the report names every submitted job.
     batch_wait = subprocess.Popen(
-        [sys.executable, "-m", "receiver", "submit", "--from", str(rows), "--wait"],
-        env=stack.env,
+        [*_AT_A_TERMINAL, "submit", "--from", str(rows), "--wait"],
+        env={**stack.env, "PYTHONFAULTHANDLER": "1"},
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -152,13 +152,24 @@ def test_timeouts_checks_before_paying_and_ctrl_c(stack: Stack, tmp_path: Path) 
             time.sleep(0.2)
         time.sleep(1.0)
         batch_wait.send_signal(signal.SIGINT)
-        out, err = batch_wait.communicate(timeout=30)
+        out, err = _after_ctrl_c(batch_wait)
     finally:
         _end(batch_wait)
     assert batch_wait.returncode == 130, err
     assert out.count("submitted") >= 2, out
     assert "interrupted" in err
     assert "Traceback" not in err
+
+
+#: ``receiver`` with Ctrl-C as at a terminal. A shell's background job (a CI script run with
+#: `&`) starts with SIGINT ignored, every process below it inherits that, and Python then
+#: installs no KeyboardInterrupt handler: the signal would be lost, whatever the CLI does.
+_AT_A_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'receiver'; runpy.run_module('receiver', run_name='__main__', alter_sys=True)",
+]
 
 
 def _submitted_line(process: subprocess.Popen[str]) -> str:
@@ -170,6 +181,19 @@ def _submitted_line(process: subprocess.Popen[str]) -> str:
             return line
         seen.append(line)
     raise AssertionError("no 'submitted' line:\n" + "".join(seen))
+
+
+def _after_ctrl_c(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """What the process printed once it ended after Ctrl-C. If it does not end, it is made to
+    dump every thread's stack (PYTHONFAULTHANDLER, on SIGABRT) so the failure says where it
+    was stuck."""
+    try:
+        return process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _, err = process.communicate(timeout=30)
+        stacks = err[-6000:]
+        raise AssertionError(f"still running 30 s after Ctrl-C; its stacks:\n{stacks}") from None
 
 
 def _end(process: subprocess.Popen[str]) -> None:
