@@ -234,6 +234,9 @@ _MAX_RESULT_INDEX = RESULTS_MAX - 1
 
 
 async def video(request: Request) -> Response:
+    # Who asks comes first: an unauthenticated request learns nothing, not even a 400.
+    if (denied := authorize(request)) is not None:
+        return denied
     # ?index=N: the file of result N (several for a job with several results); the first.
     try:
         query = Query(request.query_params, ("index",))
